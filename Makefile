@@ -1,0 +1,33 @@
+# Dosmotr — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/dosmotr run
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/python -m pip install --quiet ruff mypy
+	$(BIN)/ruff check backend media_pipeline tests bench
+	$(BIN)/mypy backend media_pipeline
+
+bench: install
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var
