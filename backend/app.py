@@ -1,0 +1,113 @@
+"""create_app(settings) -> Litestar. The lifespan opens the database pool and the object store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from backend.alerts.routes import AlertController
+from backend.audit.routes import AuditController
+from backend.auth.middleware import BearerAuthMiddleware
+from backend.auth.routes import AuthController, UserSessionsController
+from backend.db.embedded import resolve_dsn
+from backend.db.migrate import migrate
+from backend.db.pool import connect, open_pool
+from backend.declarations.routes import DeclarationController
+from backend.deps import provide_conn
+from backend.devices.routes import DeviceController
+from backend.errors import problem_handlers
+from backend.idk.routes import IdkScanController
+from backend.inspections.routes import InspectionController
+from backend.posts.routes import PostController
+from backend.settings import Settings, load_secrets
+from backend.storage.factory import open_store
+
+log = logging.getLogger("dosmotr")
+
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
+API_CONTROLLERS = [
+    AuthController,
+    UserSessionsController,
+    PostController,
+    DeviceController,
+    DeclarationController,
+    IdkScanController,
+    InspectionController,
+    AlertController,
+    AuditController,
+]
+
+
+def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
+    """Build the app. `dsn` overrides settings/embedded resolution (tests pass their database)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        server = None
+        url = dsn
+        if url is None:
+            url, server = await resolve_dsn(settings.database_url, settings.data_dir)
+        conn = await connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        app.state.dsn = url
+        app.state.pool = await open_pool(url)
+        app.state.store = open_store(settings.object_store, settings.data_dir)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+            if server is not None:
+                server.cleanup()
+
+    static = create_static_files_router(
+        path="/", directories=[PWA_DIR], html_mode=True, name="pwa", include_in_schema=False,
+        opt={"exclude_from_auth": True},
+    )
+    return Litestar(
+        route_handlers=[Router("/", route_handlers=API_CONTROLLERS), static],
+        lifespan=[lifespan],
+        dependencies={"conn": Provide(provide_conn)},
+        exception_handlers=problem_handlers,  # type: ignore[arg-type]
+        middleware=[
+            DefineMiddleware(
+                BearerAuthMiddleware,
+                exclude=["^/schema"],
+            )
+        ],
+        request_max_body_size=settings.max_json_body,
+        state=_initial_state(settings),
+        openapi_config=OpenAPIConfig(
+            title="Dosmotr",
+            version="1.0.0",
+            description="Provable customs inspections.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        cors_config=CORSConfig(allow_origins=[]),
+        debug=False,
+    )
+
+
+def _initial_state(settings: Settings):  # type: ignore[no-untyped-def]
+    from litestar.datastructures import State
+
+    return State({"settings": settings, "secrets": load_secrets(settings)})

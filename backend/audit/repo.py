@@ -1,0 +1,140 @@
+"""Audit events: appended in the caller's transaction, verified by recomputing the chain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from backend.audit.chain import GENESIS, canonical_event, link
+
+# Appends are serialised so the chain never forks; the lock is released at commit/rollback,
+# so a rolled-back transaction leaves no event and no gap.
+AUDIT_LOCK_KEY = 0x0D05_A0D1
+
+LAST_EVENT = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+
+INSERT_EVENT = """
+INSERT INTO audit_events (seq, at, actor_id, action, object_type, object_id, payload, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+
+
+def _plain(payload: Any) -> Any:
+    # Through JSON and back: what is hashed is exactly what jsonb will hand back later.
+    return msgspec.json.decode(msgspec.json.encode(payload))
+
+
+async def append(
+    conn: asyncpg.Connection,
+    *,
+    actor_id: str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload: Any,
+) -> int:
+    """Append one event inside the caller's transaction; returns its sequence number."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("audit.append must run inside the transaction of the change it records")
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK_KEY)
+    last = await conn.fetchrow(LAST_EVENT)
+    seq, prev = (last["seq"] + 1, bytes(last["hash"])) if last else (1, GENESIS)
+    at = datetime.now(UTC)
+    body = _plain(payload)
+    digest = link(prev, canonical_event(seq, at, actor_id, action, object_type, object_id, body))
+    await conn.execute(
+        INSERT_EVENT, seq, at, actor_id, action, object_type, object_id, body, prev, digest
+    )
+    return int(seq)
+
+
+class AuditEvent(msgspec.Struct, frozen=True):
+    seq: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    object_type: str
+    object_id: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+
+LIST_EVENTS = """
+SELECT seq, at, actor_id, action, object_type, object_id, payload, prev_hash, hash
+FROM audit_events
+WHERE ($1::text IS NULL OR object_type = $1) AND ($2::text IS NULL OR object_id = $2)
+  AND seq > $3
+ORDER BY seq
+LIMIT $4
+"""
+
+
+async def list_events(
+    conn: asyncpg.Connection,
+    object_type: str | None,
+    object_id: str | None,
+    after: int = 0,
+    limit: int = 500,
+) -> list[AuditEvent]:
+    rows = await conn.fetch(LIST_EVENTS, object_type, object_id, after, limit)
+    return [
+        AuditEvent(
+            seq=r["seq"],
+            at=r["at"],
+            actor_id=r["actor_id"],
+            action=r["action"],
+            object_type=r["object_type"],
+            object_id=r["object_id"],
+            payload=r["payload"],
+            prev_hash=bytes(r["prev_hash"]).hex(),
+            hash=bytes(r["hash"]).hex(),
+        )
+        for r in rows
+    ]
+
+
+class ChainReport(msgspec.Struct, frozen=True):
+    ok: bool
+    length: int
+    head: str | None
+    first_bad: int | None = None
+    reason: str | None = None
+
+
+CHAIN_PAGE = """
+SELECT seq, at, actor_id, action, object_type, object_id, payload, prev_hash, hash
+FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2
+"""
+
+
+async def verify_chain(conn: asyncpg.Connection, page: int = 2000) -> ChainReport:
+    """Recompute every link; name the first row whose stored or recomputed hash disagrees.
+
+    A deleted row shows as a sequence gap at the row after it (its prev_hash no longer
+    points at the row before); an edited row shows at itself.
+    """
+    prev, expected_seq, after, length, head = GENESIS, 1, 0, 0, None
+    while True:
+        rows = await conn.fetch(CHAIN_PAGE, after, page)
+        if not rows:
+            break
+        for r in rows:
+            seq = r["seq"]
+            if seq != expected_seq:
+                return ChainReport(False, length, head, expected_seq, "missing event(s)")
+            if bytes(r["prev_hash"]) != prev:
+                return ChainReport(False, length, head, seq, "prev_hash does not link")
+            canonical = canonical_event(
+                seq, r["at"], r["actor_id"], r["action"], r["object_type"], r["object_id"],
+                r["payload"],
+            )
+            digest = link(prev, canonical)
+            if digest != bytes(r["hash"]):
+                return ChainReport(False, length, head, seq, "hash does not match content")
+            prev, expected_seq, length, head = digest, seq + 1, length + 1, digest.hex()
+            after = seq
+    return ChainReport(True, length, head)

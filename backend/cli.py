@@ -1,0 +1,142 @@
+"""dosmotr run | migrate | seed-demo | audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from backend.settings import Settings, SettingsError, load_secrets
+
+log = logging.getLogger("dosmotr.cli")
+
+
+async def _prepare(settings: Settings, seed: bool) -> tuple[str, object | None]:
+    from backend.db.embedded import resolve_dsn
+    from backend.db.migrate import migrate
+    from backend.db.pool import connect
+
+    dsn, server = await resolve_dsn(settings.database_url, settings.data_dir)
+    conn = await connect(dsn)
+    try:
+        await migrate(conn)
+        if seed:
+            from backend.demo import seed_demo
+
+            await seed_demo(conn, settings)
+    finally:
+        await conn.close()
+    return dsn, server
+
+
+def _print_banner(settings: Settings) -> None:
+    from backend.seed import demo_users
+
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"\nDosmotr is serving {url}  (API schema: {url}/schema/openapi.json)")
+    if not settings.production:
+        print(f"Demo logins (password: {settings.demo_password!r}):")
+        for u in demo_users():
+            print(f"  {u['login']:<18} {u['role']:<13} {u['post'] or '(all posts)'}")
+    print("Stop with Ctrl-C.\n", flush=True)
+
+
+def cmd_run(settings: Settings, *, demo: bool = True) -> int:
+    """Serve the API and the PWA. `run` (demo) also seeds an empty database."""
+    import uvicorn
+
+    from backend.app import create_app
+
+    load_secrets(settings)
+    dsn, server = asyncio.run(_prepare(settings, seed=demo and not settings.production))
+    try:
+        app = create_app(settings, dsn=dsn)
+        _print_banner(settings)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_migrate(settings: Settings) -> int:
+    _, server = asyncio.run(_prepare(settings, seed=False))
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+    print("migrations applied")
+    return 0
+
+
+def cmd_seed(settings: Settings) -> int:
+    if settings.production:
+        print("refusing to seed demo data in production mode", file=sys.stderr)
+        return 2
+    _, server = asyncio.run(_prepare(settings, seed=True))
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_audit_verify(settings: Settings) -> int:
+    from backend.audit.repo import verify_chain
+    from backend.db.embedded import resolve_dsn
+    from backend.db.pool import connect
+
+    async def go() -> int:
+        dsn, server = await resolve_dsn(settings.database_url, settings.data_dir)
+        conn = await connect(dsn)
+        try:
+            report = await verify_chain(conn)
+        finally:
+            await conn.close()
+            if server is not None:
+                server.cleanup()
+        if report.ok:
+            print(f"audit chain ok: {report.length} events, head {report.head}")
+            return 0
+        print(f"audit chain BROKEN at event {report.first_bad}: {report.reason} "
+              f"({report.length} events verified before it)")
+        return 1
+
+    return asyncio.run(go())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dosmotr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, seed demo data, serve API + PWA and the worker")
+    sub.add_parser("serve", help="migrate and serve API + PWA (no demo data)")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("seed-demo", help="seed demo posts, users, declarations (empty database only)")
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="recompute the audit hash chain")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "serve":
+            return cmd_run(settings, demo=False)
+        if args.command == "migrate":
+            return cmd_migrate(settings)
+        if args.command == "seed-demo":
+            return cmd_seed(settings)
+        if args.command == "audit":
+            return cmd_audit_verify(settings)
+    except SettingsError as exc:
+        print(f"dosmotr: configuration error: {exc}", file=sys.stderr)
+        return 2
+    parser.error("unknown command")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

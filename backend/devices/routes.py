@@ -1,0 +1,55 @@
+"""POST /api/devices, POST /api/devices/{id}/approve|revoke, GET /api/devices[/{id}]."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+
+from backend.auth.actor import Actor
+from backend.auth.guards import roles
+from backend.deps import Conn
+from backend.devices import service
+
+
+class DeviceIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    public_key_jwk: dict[str, Any]
+
+
+class DeviceController(Controller):
+    path = "/api/devices"
+    tags = ["devices"]
+
+    @post("/", guards=[roles("inspector", "post_head")], status_code=201)
+    async def register(
+        self, data: DeviceIn, request: Request[Actor, str, State], conn: Conn
+    ) -> Response[service.DeviceOut]:
+        device, created = await service.register(conn, request.user, data.name, data.public_key_jwk)
+        return Response(device, status_code=201 if created else 200)
+
+    @get("/", guards=[roles("inspector", "post_head", "auditor", "admin")])
+    async def list_devices(
+        self, request: Request[Actor, str, State], conn: Conn
+    ) -> list[service.DeviceOut]:
+        return await service.list_devices(conn, request.user)
+
+    @get("/{device_id:str}", guards=[roles("inspector", "post_head", "auditor", "admin")])
+    async def get_device(
+        self, device_id: str, request: Request[Actor, str, State], conn: Conn
+    ) -> service.DeviceOut:
+        return await service.get_device(conn, request.user, device_id)
+
+    @post("/{device_id:str}/approve", guards=[roles("post_head", "admin")], status_code=200)
+    async def approve(
+        self, device_id: str, request: Request[Actor, str, State], conn: Conn
+    ) -> service.DeviceOut:
+        return await service.set_status(conn, request.user, device_id, "approved")
+
+    @post("/{device_id:str}/revoke", guards=[roles("post_head", "admin")], status_code=200)
+    async def revoke(
+        self, device_id: str, request: Request[Actor, str, State], conn: Conn
+    ) -> service.DeviceOut:
+        return await service.set_status(conn, request.user, device_id, "revoked")

@@ -1,0 +1,113 @@
+"""Device registration and approval: only approved devices' signatures count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from backend.audit import repo as audit
+from backend.auth.actor import Actor
+from backend.devices.keys import InvalidKey, canonical_public_jwk, public_key_from_jwk, thumbprint
+from backend.errors import Forbidden, InvalidRequest, InvalidState, NotFound
+
+
+class DeviceOut(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    post_code: str | None
+    status: str
+    public_key_jwk: dict[str, Any]
+    registered_by: str
+    approved_by: str | None
+    approved_at: datetime | None
+    created_at: datetime
+
+
+COLUMNS = """id, name, post_code, status, public_key_jwk, registered_by, approved_by, approved_at,
+created_at"""
+
+DEVICE_BY_THUMBPRINT = f"SELECT {COLUMNS} FROM devices WHERE key_thumbprint = $1"
+
+INSERT_DEVICE = f"""
+INSERT INTO devices (name, post_code, public_key_jwk, key_thumbprint, registered_by)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (key_thumbprint) DO NOTHING
+RETURNING {COLUMNS}
+"""
+
+
+async def register(
+    conn: asyncpg.Connection, actor: Actor, name: str, jwk: dict[str, Any]
+) -> tuple[DeviceOut, bool]:
+    """Register a tablet's key; re-registering the same key returns the same device."""
+    try:
+        public_key_from_jwk(jwk)
+    except InvalidKey as exc:
+        raise InvalidRequest(str(exc), field="public_key_jwk") from exc
+    key = canonical_public_jwk(jwk)
+    tp = thumbprint(key)
+    async with conn.transaction():
+        row = await conn.fetchrow(INSERT_DEVICE, name, actor.post_code, key, tp, actor.id)
+        if row is None:
+            existing = await conn.fetchrow(DEVICE_BY_THUMBPRINT, tp)
+            if existing["post_code"] != actor.post_code:
+                raise NotFound("device not found")
+            return DeviceOut(**dict(existing)), False
+        await audit.append(
+            conn, actor_id=actor.id, action="device.registered", object_type="device",
+            object_id=row["id"], payload={"name": name, "thumbprint": tp, "post_code": actor.post_code},
+        )
+    return DeviceOut(**dict(row)), True
+
+
+DEVICE_FOR_UPDATE = f"SELECT {COLUMNS} FROM devices WHERE id = $1 FOR UPDATE"
+
+SET_STATUS = f"""
+UPDATE devices SET status = $2,
+  approved_by = CASE WHEN $2 = 'approved' THEN $3 ELSE approved_by END,
+  approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END
+WHERE id = $1
+RETURNING {COLUMNS}
+"""
+
+
+async def set_status(conn: asyncpg.Connection, actor: Actor, device_id: str, status: str) -> DeviceOut:
+    async with conn.transaction():
+        row = await conn.fetchrow(DEVICE_FOR_UPDATE, device_id)
+        if row is None or not (actor.role == "admin" or actor.post_code == row["post_code"]):
+            raise NotFound(f"device {device_id} not found")
+        if row["registered_by"] == actor.id and status == "approved":
+            raise Forbidden("a device cannot be approved by the person who registered it")
+        if row["status"] == "revoked":
+            raise InvalidState("a revoked device stays revoked; register a new key")
+        if row["status"] == status:
+            return DeviceOut(**dict(row))
+        updated = await conn.fetchrow(SET_STATUS, device_id, status, actor.id)
+        await audit.append(
+            conn, actor_id=actor.id, action=f"device.{status}", object_type="device",
+            object_id=device_id, payload={"previous": row["status"]},
+        )
+    return DeviceOut(**dict(updated))
+
+
+LIST_DEVICES = f"""
+SELECT {COLUMNS} FROM devices WHERE ($1::text IS NULL OR post_code = $1) ORDER BY created_at DESC
+"""
+
+
+async def list_devices(conn: asyncpg.Connection, actor: Actor) -> list[DeviceOut]:
+    scope = None if actor.role in ("admin", "auditor") else actor.post_code
+    return [DeviceOut(**dict(r)) for r in await conn.fetch(LIST_DEVICES, scope)]
+
+
+DEVICE_BY_ID = f"SELECT {COLUMNS} FROM devices WHERE id = $1"
+
+
+async def get_device(conn: asyncpg.Connection, actor: Actor, device_id: str) -> DeviceOut:
+    row = await conn.fetchrow(DEVICE_BY_ID, device_id)
+    if row is None or (actor.role not in ("admin", "auditor") and row["post_code"] != actor.post_code):
+        raise NotFound(f"device {device_id} not found")
+    return DeviceOut(**dict(row))

@@ -1,0 +1,178 @@
+"""The problem catalogue: every failure the API reports, with its status and stable code.
+
+Handlers raise these; `problem_handlers` maps them (and Litestar's own exceptions) to
+RFC 9457 `application/problem+json` responses in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("dosmotr.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://dosmotr.kz/problems/"
+
+
+class Problem(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class InvalidRequest(Problem):
+    status, code, title = 400, "invalid_request", "The request is not valid"
+
+
+class Unauthenticated(Problem):
+    status, code, title = 401, "unauthenticated", "Authentication required"
+
+
+class InvalidCredentials(Problem):
+    status, code, title = 401, "invalid_credentials", "Login or password is wrong"
+
+
+class Forbidden(Problem):
+    status, code, title = 403, "forbidden", "Your role may not do this"
+
+
+class NotFound(Problem):
+    status, code, title = 404, "not_found", "No such object"
+
+
+class Conflict(Problem):
+    status, code, title = 409, "conflict", "The request conflicts with the current state"
+
+
+class AlreadyExists(Conflict):
+    code, title = "already_exists", "An object with this identity already exists"
+
+
+class InvalidState(Conflict):
+    code, title = "invalid_state", "The object is not in a state that allows this"
+
+
+class ReleaseRefused(Conflict):
+    code, title = "release_refused", "The release gate refuses this release"
+
+
+class AlreadyDecided(Conflict):
+    code, title = "already_decided", "The declaration is already released or refused"
+
+
+class OverrideNotAllowed(Problem):
+    status, code, title = 422, "override_not_allowed", "These conditions cannot be overridden"
+
+
+class BodyTooLarge(Problem):
+    status, code, title = 413, "body_too_large", "The request body is too large"
+
+
+class UnsupportedMedia(Problem):
+    status, code, title = 415, "unsupported_media_type", "This content type is not accepted"
+
+
+class UnprocessableImage(Problem):
+    status, code, title = 422, "invalid_image", "The image cannot be decoded"
+
+
+class NoInspectorOnShift(Problem):
+    status, code, title = 409, "no_inspector_on_shift", "No other inspector is on shift"
+
+
+def _problem(
+    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    body.update(extra)
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="dosmotr"'
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def handle_problem(request: Request, exc: Problem) -> Response[dict[str, Any]]:
+    return _problem(exc.status, exc.code, exc.title, exc.detail, request, **exc.extra)
+
+
+def handle_validation(request: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return _problem(
+        400,
+        "invalid_request",
+        InvalidRequest.title,
+        str(exc.detail),
+        request,
+        errors=[{"message": str(e.get("message", e)), "key": e.get("key")} for e in errors]
+        if errors and isinstance(errors[0], dict)
+        else [],
+    )
+
+
+_HTTP_CODES = {
+    400: ("invalid_request", "The request is not valid"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Your role may not do this"),
+    404: ("not_found", "No such resource"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("body_too_large", "The request body is too large"),
+    415: ("unsupported_media_type", "This content type is not accepted"),
+}
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code, title = _HTTP_CODES.get(status, ("http_error", "Request failed"))
+    if isinstance(exc, NotAuthorizedException):
+        code, title = _HTTP_CODES[401]
+    elif isinstance(exc, PermissionDeniedException):
+        code, title = _HTTP_CODES[403]
+    elif isinstance(exc, NotFoundException):
+        code, title = _HTTP_CODES[404]
+    elif isinstance(exc, MethodNotAllowedException):
+        code, title = _HTTP_CODES[405]
+    detail = str(exc.detail) if exc.detail else title
+    return _problem(status, code, title, detail, request)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "Internal error",
+        "The server failed; the error has been logged.",
+        request,
+    )
+
+
+problem_handlers: dict[type[Exception], Any] = {
+    Problem: handle_problem,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,131 @@
+"""Settings: one typed object built from the environment at start-up and passed down."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "web.push.apple.com",
+    "wns2-par02p.notify.windows.com",
+    "notify.windows.com",
+)
+
+
+# Every environment variable the app reads (compose.yaml is checked against this list).
+ENV_VARS = (
+    "DOSMOTR_ENV",
+    "DOSMOTR_DATA_DIR",
+    "DATABASE_URL",
+    "DOSMOTR_HOST",
+    "DOSMOTR_PORT",
+    "DOSMOTR_OBJECT_STORE",
+    "DOSMOTR_PUSH_HOSTS",
+    "DOSMOTR_DEMO_PASSWORD",
+    "DOSMOTR_TOKEN_PEPPER",
+    "DOSMOTR_WORKER_CONCURRENCY",
+    "DOSMOTR_MODEL_THREADS",
+)
+# Read by boto3 itself when the object store is S3.
+AWS_ENV_VARS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+class SettingsError(Exception):
+    """The environment does not describe a runnable configuration."""
+
+
+class Secrets(msgspec.Struct, frozen=True):
+    token_pepper: str
+
+
+class Settings(msgspec.Struct, frozen=True):
+    env: str
+    data_dir: Path
+    database_url: str | None
+    host: str
+    port: int
+    object_store: str
+    push_hosts: tuple[str, ...]
+    demo_password: str
+    token_pepper: str | None = None
+    token_ttl_s: int = 12 * 3600
+    max_json_body: int = 1 << 20
+    max_image_body: int = 200 << 20
+    worker_concurrency: int = 2
+    model_threads: int = 2
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        mode = env.get("DOSMOTR_ENV", "demo")
+        if mode not in ("demo", "production"):
+            raise SettingsError(f"DOSMOTR_ENV must be demo or production, not {mode!r}")
+        data_dir = Path(env.get("DOSMOTR_DATA_DIR", "./var")).resolve()
+        try:
+            port = int(env.get("DOSMOTR_PORT", "8000"))
+        except ValueError as exc:
+            raise SettingsError("DOSMOTR_PORT must be an integer") from exc
+        hosts = env.get("DOSMOTR_PUSH_HOSTS")
+        push_hosts = (
+            tuple(h.strip().lower() for h in hosts.split(",") if h.strip())
+            if hosts
+            else DEFAULT_PUSH_HOSTS
+        )
+        return cls(
+            env=mode,
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or None,
+            host=env.get("DOSMOTR_HOST", "127.0.0.1"),
+            port=port,
+            object_store=env.get("DOSMOTR_OBJECT_STORE") or str(data_dir / "objects"),
+            push_hosts=push_hosts,
+            demo_password=env.get("DOSMOTR_DEMO_PASSWORD", "demo-only"),
+            token_pepper=env.get("DOSMOTR_TOKEN_PEPPER") or None,
+            worker_concurrency=int(env.get("DOSMOTR_WORKER_CONCURRENCY", "2")),
+            model_threads=int(env.get("DOSMOTR_MODEL_THREADS", "2")),
+        )
+
+
+def load_secrets(settings: Settings) -> Secrets:
+    """Secrets come from the environment, else from `secrets.json` in the data dir.
+
+    In demo mode a missing file is generated on first run; production refuses to invent
+    secrets, because a pepper that changes on restart silently logs everybody out and a
+    generated one may never have been backed up.
+    """
+    if settings.token_pepper:
+        return Secrets(token_pepper=settings.token_pepper)
+    path = settings.data_dir / "secrets.json"
+    if path.exists():
+        try:
+            return msgspec.json.decode(path.read_bytes(), type=Secrets)
+        except msgspec.DecodeError as exc:
+            raise SettingsError(f"{path} is not a valid secrets file: {exc}") from exc
+    if settings.production:
+        raise SettingsError(
+            "production mode needs DOSMOTR_TOKEN_PEPPER or a secrets.json in the data dir"
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    generated = Secrets(token_pepper=secrets.token_urlsafe(32))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(msgspec.to_builtins(generated)))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return generated

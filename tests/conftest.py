@@ -1,0 +1,150 @@
+"""Shared fixtures: one embedded PostgreSQL per run, a fresh database per test.
+
+Each test gets `CREATE DATABASE ... TEMPLATE` of a migrated, seeded template (about 0.1 s),
+so tests can commit, run concurrent transactions and restart the app like production does.
+The template also holds a live session for every demo user, so logging in costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from backend.auth.tokens import token_digest
+from backend.db.migrate import migrate
+from backend.db.pool import connect
+from backend.seed import seed_base
+from backend.settings import Settings
+
+TEST_PEPPER = "test-pepper-not-secret"
+TEMPLATE_DB = "dosmotr_template"
+PASSWORD = "demo-only"
+
+
+class EmbeddedServer:
+    def __init__(self, root: Path) -> None:
+        import pgserver
+
+        self.root = root
+        self.server = pgserver.get_server(root, cleanup_mode="stop")
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://postgres:@/{database}?host={self.root}"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[EmbeddedServer]:
+    # pgserver runs the server as its own OS user when we are root: the folder must be
+    # reachable by it, which pytest's 0700 tmp dirs are not.
+    root = Path(tempfile.mkdtemp(prefix="dosmotr-pg-"))
+    root.chmod(0o755)
+    server = EmbeddedServer(root / "data")
+    yield server
+    server.server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+async def _build_template(pg: EmbeddedServer) -> dict[str, str]:
+    admin = await asyncpg.connect(pg.dsn("postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    conn = await connect(pg.dsn(TEMPLATE_DB))
+    tokens: dict[str, str] = {}
+    try:
+        await migrate(conn)
+        users = await seed_base(conn, PASSWORD)
+        expires = datetime.now(UTC) + timedelta(days=2)
+        for user in users:
+            token = f"test-token-{user['login']}"
+            await conn.execute(
+                "INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
+                user["id"], token_digest(TEST_PEPPER, token), expires,
+            )
+            tokens[user["login"]] = token
+    finally:
+        await conn.close()
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def template(pg: EmbeddedServer) -> dict[str, str]:
+    """Builds the template database; returns login -> bearer token of the demo users."""
+    return asyncio.run(_build_template(pg))
+
+
+_db_counter = itertools.count(1)
+
+
+@pytest_asyncio.fixture
+async def db_url(pg: EmbeddedServer, template: dict[str, str]) -> AsyncIterator[str]:
+    name = f"t_{os.getpid()}_{next(_db_counter)}"
+    admin = await asyncpg.connect(pg.dsn("postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    yield pg.dsn(name)
+    admin = await asyncpg.connect(pg.dsn("postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "DOSMOTR_DATA_DIR": str(tmp_path / "data"),
+            "DOSMOTR_TOKEN_PEPPER": TEST_PEPPER,
+            "DOSMOTR_PUSH_HOSTS": "127.0.0.1",
+        }
+    )
+
+
+@pytest_asyncio.fixture
+async def db(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await connect(db_url)
+    yield conn
+    await conn.close()
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings, db_url: str):  # type: ignore[no-untyped-def]
+    from backend.app import create_app
+
+    return create_app(settings, dsn=db_url)
+
+
+@pytest_asyncio.fixture
+async def client(app):  # type: ignore[no-untyped-def]
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(template: dict[str, str]) -> dict[str, str]:
+    return template
+
+
+@pytest.fixture
+def auth(tokens: dict[str, str]) -> Callable[[str], Awaitable[dict[str, str]]]:
+    async def headers(login: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[login]}"}
+
+    return headers
