@@ -55,7 +55,7 @@ async def create(conn: asyncpg.Connection, actor: Actor, data: DeclarationIn) ->
         )
         if data.corridor == "red":
             await require_inspection(conn, decl_id, "red_corridor", actor.id)
-        await link_declaration(conn, decl_id, data.post_code)
+        await link_declaration(conn, decl_id, data.post_code, actor_id=actor.id)
         view = await repo.get_view(conn, decl_id)
     assert view is not None
     return view, True

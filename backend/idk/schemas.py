@@ -1,0 +1,146 @@
+"""IDK scan Structs (inputs, outputs) and the problems only this domain raises."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.datastructures import UploadFile
+
+from backend.errors import Conflict, InvalidRequest, Problem
+
+# The image id becomes a segment of the object key, so it keeps to the store's safe alphabet.
+IMAGE_ID_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_\-.:@+=]{0,127}$"
+
+ImageId = Annotated[str, msgspec.Meta(pattern=IMAGE_ID_PATTERN)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+Pixel = Annotated[int, msgspec.Meta(ge=0)]
+Extent = Annotated[int, msgspec.Meta(gt=0)]
+Verdict = Literal["suspicion", "clear"]
+
+
+class ImageIdConflict(Conflict):
+    code, title = "image_id_conflict", "This image id was already registered with another image"
+
+
+class VerdictFinal(Conflict):
+    code, title = "verdict_final", "The scan already has a verdict; a verdict is final"
+
+
+class InvalidContainerNumber(InvalidRequest):
+    code, title = "invalid_container_number", "A container number is not 4 letters + 7 digits"
+
+
+class RiskAreaOutside(Problem):
+    status, code, title = 422, "risk_area_outside_image", "A risk area lies outside the image"
+
+
+class ScanFields(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the scanner says about an image: the same shape for uploads, batches and the seed."""
+
+    image_id: ImageId
+    scanner: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    scanned_at: datetime
+    composition_number: ShortText = ""
+    wagon_number: ShortText = ""
+    container_numbers: Annotated[list[str], msgspec.Meta(max_length=16)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class ScanUpload(msgspec.Struct, forbid_unknown_fields=True):
+    """The multipart form of `POST /api/idk/scans`; `container_numbers` comma-separated."""
+
+    image: UploadFile
+    image_id: str
+    scanner: str
+    scanned_at: str
+    composition_number: str = ""
+    wagon_number: str = ""
+    container_numbers: str = ""
+    post_code: str | None = None
+
+    def fields(self) -> ScanFields:
+        raw = {
+            "image_id": self.image_id.strip(),
+            "scanner": self.scanner.strip(),
+            "scanned_at": self.scanned_at.strip(),
+            "composition_number": self.composition_number.strip(),
+            "wagon_number": self.wagon_number,
+            "container_numbers": [c for c in self.container_numbers.split(",") if c.strip()],
+        }
+        try:
+            return msgspec.convert(raw, ScanFields)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequest(str(exc)) from None
+
+
+class RiskArea(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A rectangle on the image, in pixels from the top-left corner."""
+
+    x: Pixel
+    y: Pixel
+    w: Extent
+    h: Extent
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class VerdictIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    verdict: Verdict
+    risk_areas: Annotated[list[RiskArea], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class UserRef(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+
+
+class ScanOut(msgspec.Struct, frozen=True):
+    id: str
+    image_id: str
+    post_code: str
+    scanner: str
+    composition_number: str
+    wagon_number: str
+    container_numbers: list[str]
+    scanned_at: datetime
+    image_mime: str
+    image_size: int
+    image_sha256: str
+    width: int
+    height: int
+    bit_depth: int | None
+    verdict: Verdict | None
+    risk_areas: list[RiskArea]
+    verdict_by: UserRef | None
+    verdict_at: datetime | None
+    linked_declaration_ids: list[str]
+    created_by: str
+    created_at: datetime
+    # The X-ray model's opinion; null until the model has run.
+    assessment: dict[str, Any] | None
+
+
+class LinkedScan(msgspec.Struct, frozen=True):
+    """A scan as the gate and the inspection view see it (risk areas as stored: plain dicts)."""
+
+    id: str
+    image_id: str
+    wagon_number: str
+    container_numbers: list[str]
+    verdict: str | None
+    risk_areas: list[dict[str, Any]]
+    width: int
+    height: int
+    scanned_at: datetime
+
+
+class StoredImage(msgspec.Struct, frozen=True):
+    key: str
+    content_type: str
+    size: int
+    sha256: str
+    image_id: str
