@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -29,6 +31,9 @@ from backend.errors import problem_handlers
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
 from backend.posts.routes import PostController
+from backend.recordings.sweeper import run_periodically
+from backend.recordings.routes import InspectionRecordingsController, RecordingController
+from backend.recordings.upload_routes import UploadController
 from backend.settings import Settings, load_secrets
 from backend.storage.factory import open_store
 
@@ -44,6 +49,9 @@ API_CONTROLLERS = [
     DeclarationController,
     IdkScanController,
     InspectionController,
+    InspectionRecordingsController,
+    RecordingController,
+    UploadController,
     AlertController,
     AuditController,
 ]
@@ -66,9 +74,13 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         app.state.dsn = url
         app.state.pool = await open_pool(url)
         app.state.store = open_store(settings.object_store, settings.data_dir)
+        sweeper = asyncio.create_task(run_periodically(app.state.pool, app.state.store))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await app.state.pool.close()
             if server is not None:
                 server.cleanup()

@@ -8,6 +8,7 @@ The template also holds a live session for every demo user, so logging in costs 
 from __future__ import annotations
 
 import asyncio
+import logging
 import itertools
 import os
 import shutil
@@ -17,14 +18,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import boto3
 import pytest
 import pytest_asyncio
+from moto.server import ThreadedMotoServer
 
 from backend.auth.tokens import token_digest
 from backend.db.migrate import migrate
 from backend.db.pool import connect
 from backend.seed import seed_base
 from backend.settings import Settings
+
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 TEST_PEPPER = "test-pepper-not-secret"
 TEMPLATE_DB = "dosmotr_template"
@@ -148,3 +153,52 @@ def auth(tokens: dict[str, str]) -> Callable[[str], Awaitable[dict[str, str]]]:
         return {"Authorization": f"Bearer {tokens[login]}"}
 
     return headers
+
+
+# --- S3 over HTTP: moto's server on a free local port, shared by the storage and intake tests
+
+BUCKET = "dosmotr-evidence"
+DUMMY_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto S3 server on a free local port with an object-lock bucket, for the session.
+
+    Credentials go to this one client as arguments: nothing session-wide touches the
+    environment that other test packages see.
+    """
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=DUMMY_AWS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=DUMMY_AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_AWS["AWS_SECRET_ACCESS_KEY"],
+    )
+    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point boto3 at moto the way production configures it: AWS_* variables only."""
+    empty = tmp_path / "no-aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in DUMMY_AWS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    return moto_endpoint
