@@ -22,8 +22,12 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, dsn: str, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, dsn: str, data_dir: Path, port: int | None = None,
+        env_extra: dict[str, str] | None = None,
+    ) -> None:
         self.dsn, self.data_dir = dsn, data_dir
+        self.env_extra = env_extra or {}
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -39,6 +43,7 @@ class ServerProcess:
             "DOSMOTR_TOKEN_PEPPER": TEST_PEPPER,
             "DOSMOTR_PORT": str(self.port),
             "DOSMOTR_ENV": "demo",
+            **self.env_extra,
         }
         log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(

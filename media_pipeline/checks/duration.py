@@ -1,0 +1,20 @@
+"""Duration: at least the phase minimum, fixed plus per declared cargo place."""
+
+from __future__ import annotations
+
+from media_pipeline.context import CheckContext
+from media_pipeline.report import CheckResult, result
+
+
+def minimum_seconds(ctx: CheckContext) -> float:
+    p = ctx.policy
+    return p.min_seconds + p.min_seconds_per_place * max(ctx.declaration.places, 0)
+
+
+def check(ctx: CheckContext, duration: float) -> CheckResult:
+    need = minimum_seconds(ctx)
+    score = duration / need if need > 0 else 1.0
+    detail = f"{duration:.1f} s recorded, {need:.1f} s required"
+    if duration + 1e-6 < need:
+        return result("duration", "fail", score, 1.0, detail + " — too short", [(0.0, duration)])
+    return result("duration", "pass", score, 1.0, detail)

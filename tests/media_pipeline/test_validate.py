@@ -1,0 +1,176 @@
+"""End to end: generated recordings through `validate`, each defect failing the right check.
+
+The real-model cases use the shipped ONNX models through the vision loader and are skipped
+until models/bay_occupancy and models/cargo_counter exist.
+"""
+
+import functools
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+from media_pipeline.checks.identity import RapidOcrReader
+from media_pipeline.context import OCCUPANCY_LABELS, Marker, Models, TrackPoint
+from media_pipeline.report import ValidationReport, decode, encode
+from media_pipeline.validate import models_from_registry, validate
+from tests import media
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def _shipped(name: str) -> bool:
+    return (MODELS_DIR / name / "manifest.json").is_file()
+
+
+needs_occupancy = pytest.mark.skipif(not _shipped("bay_occupancy"), reason="model not trained yet")
+needs_counter = pytest.mark.skipif(not _shipped("cargo_counter"), reason="model not trained yet")
+
+
+class ScriptedOccupancy:
+    """Deterministic stand-in: loaded for the first half of the calls' frames, then empty."""
+
+    def __init__(self, n_samples: int, end_empty: bool = True) -> None:
+        self.n, self.i, self.end_empty = n_samples, 0, end_empty
+
+    def predict(self, frames: np.ndarray) -> np.ndarray:
+        out = []
+        for _ in range(len(frames)):
+            label = "loaded" if self.i < self.n // 2 or not self.end_empty else "empty"
+            out.append(np.eye(3, dtype=np.float32)[OCCUPANCY_LABELS.index(label)])
+            self.i += 1
+        return np.stack(out)
+
+
+def failing(report: ValidationReport) -> set[str]:
+    return {c.name for c in report.checks if c.verdict == "fail"}
+
+
+def run(name: str, models: Models | None = None, **ctx: object) -> ValidationReport:
+    report = validate(str(media.recording(name)), media.context_for(name, **ctx), models)
+    assert decode(encode(report)) == report  # the JSON the backend stores and reads back
+    return report
+
+
+@functools.cache
+def real_models() -> Models:
+    from media_pipeline.vision.registry import ModelRegistry
+
+    return models_from_registry(ModelRegistry(MODELS_DIR))
+
+
+def test_complete_unloading_passes_with_a_stand_in_model() -> None:
+    r = run(
+        "unloading.mp4",
+        Models(occupancy=ScriptedOccupancy(15), refs={"occupancy": (("fake", "0" * 64),)}),
+    )
+    assert r.verdict == "pass", [(c.name, c.detail) for c in r.checks if c.verdict != "pass"]
+    assert [c.name for c in r.checks] == [
+        "probe",
+        "integrity",
+        "duration",
+        "continuity",
+        "geotag",
+        "completeness",
+    ]
+    assert [m.name for m in r.models] == ["fake"]
+
+
+def test_report_json_has_the_contract_fields() -> None:
+    r = run("short.mp4")
+    data = msgspec.json.decode(encode(r))
+    assert set(data) == {"verdict", "checks", "pipeline_version", "models"}
+    assert set(data["checks"][0]) == {"name", "verdict", "score", "threshold", "detail", "times"}
+
+
+def test_too_short_fails_duration() -> None:
+    assert failing(run("short.mp4")) == {"duration"}
+
+
+@pytest.mark.parametrize("name", ["spliced.mp4", "frozen.mp4", "frozen.webm", "black.mp4"])
+def test_discontinuities_fail_continuity(name: str) -> None:
+    assert failing(run(name, min_seconds=5.0, min_seconds_per_place=0.0)) == {"continuity"}
+
+
+def test_track_outside_the_geofence_fails_geotag() -> None:
+    far = media.track(30.0, lat=media.POST_LAT + 0.05)
+    assert failing(run("unloading.mp4", track_points=far)) == {"geotag"}
+
+
+def test_gps_teleport_fails_geotag() -> None:
+    pts = list(media.track(30.0))
+    pts[3] = TrackPoint(t=pts[3].t, lat=media.POST_LAT - 0.0025, lon=media.POST_LON, acc=4.0)
+    r = run("unloading.mp4", track_points=tuple(pts))
+    assert failing(r) == {"geotag"} and "impossible jump" in (r.check("geotag") or r).detail  # type: ignore[union-attr]
+
+
+def test_recount_taps_not_matching_declared_fails_recount() -> None:
+    taps = tuple(Marker(t=t, kind="place") for t in (3.0, 7.0, 11.0))
+    r = run("taps.mp4", phase="recount", places=5, markers=taps, min_seconds=5.0)
+    assert failing(r) == {"recount"}
+
+
+def test_wrong_container_check_digit_fails_identity() -> None:
+    r = run(
+        "exterior_bad_digit.mp4", Models(ocr=_ocr()), phase="exterior",
+        containers=("CSQU3054383",), min_seconds=5.0, min_seconds_per_place=0.0,
+    )  # fmt: skip
+    assert failing(r) == {"identity"}
+    assert "CSQU3054384" in (r.check("identity") or r).detail  # type: ignore[union-attr]
+
+
+def test_declared_container_and_plate_read_pass_identity() -> None:
+    r = run(
+        "exterior.mp4", Models(ocr=_ocr(), refs={"ocr": tuple(RapidOcrReader.model_refs())}),
+        phase="exterior", containers=("CSQU3054383",), plate="123ABC02",
+        min_seconds=5.0, min_seconds_per_place=0.0,
+    )  # fmt: skip
+    assert r.verdict == "pass", r.checks
+    assert any(m.name.startswith("rapidocr") for m in r.models)
+
+
+def test_truncated_mp4_fails_probe() -> None:
+    r = run("truncated.mp4")
+    assert r.verdict == "fail" and failing(r) == {"probe"}
+
+
+def test_truncated_webm_fails_integrity_against_the_manifest_size() -> None:
+    full = media.recording("unloading.webm").stat().st_size
+    r = validate(str(media.recording("truncated.webm")), media.context(size=full))
+    assert "integrity" in failing(r)
+
+
+def test_text_file_named_mp4_fails_probe_with_the_reason() -> None:
+    r = run("not_video.mp4")
+    probe = r.check("probe")
+    assert r.verdict == "fail" and probe is not None and probe.verdict == "fail"
+    assert "not a readable media file" in probe.detail
+
+
+@functools.cache
+def _ocr() -> RapidOcrReader:
+    return RapidOcrReader()
+
+
+@needs_occupancy
+def test_complete_unloading_passes_with_the_shipped_models() -> None:
+    r = run("unloading.mp4", real_models())
+    assert r.verdict == "pass", [(c.name, c.detail) for c in r.checks if c.verdict != "pass"]
+    assert {m.name for m in r.models} >= {"bay_occupancy"}
+
+
+@needs_occupancy
+def test_cargo_left_inside_fails_completeness_with_the_shipped_models() -> None:
+    r = run("cargo_left.mp4", real_models())
+    assert failing(r) == {"completeness"}
+    (_start, end), *_ = (r.check("completeness") or r).times  # type: ignore[union-attr]
+    assert end == pytest.approx(30.0, abs=0.5)
+
+
+@needs_counter
+def test_recount_with_the_shipped_counter() -> None:
+    taps = tuple(Marker(t=t, kind="place") for t in (3.0, 6.0, 9.0, 12.0, 15.0))
+    r = run("recount.mp4", real_models(), phase="recount", places=5, markers=taps)
+    check = r.check("recount")
+    assert check is not None and check.verdict == "pass", check.detail
