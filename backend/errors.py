@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+from asyncpg.exceptions import CharacterNotInRepertoireError, UntranslatableCharacterError
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -159,6 +160,15 @@ def handle_http(request: Request, exc: HTTPException) -> Response[dict[str, Any]
     return _problem(status, code, title, detail, request)
 
 
+def handle_unstorable_text(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    # PostgreSQL stores no NUL (U+0000) in text or jsonb. Only client input carries one, from
+    # any path, query, header or body, so it is refused here rather than at every field.
+    return _problem(
+        400, InvalidRequest.code, InvalidRequest.title,
+        "text may not contain the NUL character (U+0000)", request,
+    )
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(
@@ -174,5 +184,7 @@ problem_handlers: dict[type[Exception], Any] = {
     Problem: handle_problem,
     ValidationException: handle_validation,
     HTTPException: handle_http,
+    CharacterNotInRepertoireError: handle_unstorable_text,
+    UntranslatableCharacterError: handle_unstorable_text,
     Exception: handle_unexpected,
 }

@@ -23,7 +23,7 @@ class AuditController(Controller):
         conn: Conn,
         object_type: str | None = None,
         object_id: str | None = None,
-        after: Annotated[int, Parameter(ge=0)] = 0,
+        after: Annotated[int, Parameter(ge=0, le=2**63 - 1)] = 0,  # seq is a bigint
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
     ) -> list[repo.AuditEvent]:
         return await repo.list_events(conn, object_type, object_id, after, limit)

@@ -23,6 +23,8 @@ from backend.declarations.schemas import (
 from backend.deps import Conn
 from backend.gate import service as gate
 
+BIGINT_MAX = 2**63 - 1  # PostgreSQL takes no larger OFFSET
+
 READERS = ("inspector", "idk_operator", "post_head", "auditor", "integration", "admin")
 
 ActorRequest = Request[Actor, str, State]
@@ -48,7 +50,7 @@ class DeclarationController(Controller):
         post_code: str | None = None,
         number: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=BIGINT_MAX)] = 0,
     ) -> list[DeclarationOut]:
         return await service.search(conn, request.user, status, post_code, number, limit, offset)
 

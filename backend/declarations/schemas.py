@@ -7,22 +7,29 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+# Required text must say something: blank is as empty as "" (patterns are searched, not matched).
+NOT_BLANK = r"\S"
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NOT_BLANK)]
 Kg = Annotated[float, msgspec.Meta(ge=0, le=1e7)]
-UnitNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9 \-]+$")]
+# Separators are dropped when numbers are compared, so a number needs a letter or digit.
+UnitNumber = Annotated[str, msgspec.Meta(
+    min_length=1, max_length=32, pattern=r"^[A-Za-z0-9 \-]*[A-Za-z0-9][A-Za-z0-9 \-]*$")]
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
     hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$")]
     description: Text
-    packaging: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    packaging: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
     places: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
     gross_kg: Kg
     net_kg: Kg
 
 
 class TransportIn(msgspec.Struct, forbid_unknown_fields=True):
-    vehicle_plate: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | None = None
+    # Any alphabet (plates carry Cyrillic letters), but at least one letter or digit.
+    vehicle_plate: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=20, pattern=r"[^\W_]")
+    ] | None = None
     wagons: Annotated[list[UnitNumber], msgspec.Meta(max_length=200)] = []
     containers: Annotated[list[UnitNumber], msgspec.Meta(max_length=200)] = []
 
@@ -122,7 +129,7 @@ class ReleaseResult(msgspec.Struct, frozen=True):
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=4000)]
+    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=4000, pattern=NOT_BLANK)]
 
 
 class RefusalResult(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ from backend.devices import service
 
 
 class DeviceIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
     public_key_jwk: dict[str, Any]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC
 
 import asyncpg
 
@@ -35,6 +36,10 @@ def normalise_fields(fields: ScanFields) -> ScanFields:
     """Numbers as the linker compares them; a scan must name something it can be linked by."""
     if fields.scanned_at.tzinfo is None:
         raise InvalidRequest("scanned_at needs a UTC offset (ISO 8601)", field="scanned_at")
+    try:
+        fields.scanned_at.astimezone(UTC)  # as the database stores it
+    except OverflowError:
+        raise InvalidRequest("scanned_at is out of range", field="scanned_at") from None
     wagon = linking.normalise_wagon(fields.wagon_number)
     containers = linking.normalise_containers(fields.container_numbers)
     if not wagon and not containers:

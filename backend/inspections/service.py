@@ -149,6 +149,8 @@ async def record_counts(
     conn: asyncpg.Connection, actor: Actor, inspection_id: str, places: int, items: int | None,
     note: str | None,
 ) -> None:
+    # A blank note is no discrepancy act: the gate must not take it for one.
+    note = (note or "").strip() or None
     async with conn.transaction():
         row = await load_visible(conn, actor, inspection_id, for_update=True)
         _own(actor, row)

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 
 from backend.auth.actor import Actor
+from backend.auth.guards import HUMANS, roles
 from backend.deps import Conn
 from backend.errors import NotFound
 from backend.posts import repo
@@ -26,6 +27,8 @@ class PostOut(msgspec.Struct, frozen=True):
 class PostController(Controller):
     path = "/api/posts"
     tags = ["posts"]
+    # The machine account of the declaration system creates and reads declarations only.
+    guards = [roles(*HUMANS)]
 
     @get("/")
     async def list_posts(self, conn: Conn) -> list[PostOut]:

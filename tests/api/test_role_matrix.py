@@ -1,0 +1,464 @@
+"""Who may call what: one table for every route the app has, swept for every role.
+
+The table is checked against the app's own routes, so a route added without a row here fails
+`test_the_table_covers_every_route`. Each row says which roles may call the endpoint and how
+to build a request that would succeed for them; the sweep then checks that every other role
+gets 403 `forbidden` (never a 2xx, never a 500) and every allowed role gets its success status.
+Post roles are the ALTYNKOL demo users; cross-post reads and writes must answer 404.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from backend.auth.actor import ROLES
+from backend.recordings.tus import encode_metadata
+from backend.settings import Settings
+from tests.api.world import OTHER, POSTS, World, login_of, p256_jwk
+from tests.helpers import declaration_payload
+from tests.recordings.kit import new_client_id
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    json: Any = None
+    data: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] | None = None  # None: the role's own token
+    extra: dict[str, str] = field(default_factory=dict)  # sent besides the token
+
+
+Build = Callable[[World, str], Awaitable[Call]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    build: Build
+    ok: frozenset[int] = frozenset({200})
+    public: bool = False  # callable without a token
+    note: str = ""
+
+
+def rule(allowed: Iterable[str], build: Build, *, ok: tuple[int, ...] = (200,),
+         public: bool = False, note: str = "") -> Rule:
+    return Rule(frozenset(allowed), build, frozenset(ok), public, note)
+
+
+def fixed(path: str, **kw: Any) -> Build:
+    async def build(w: World, role: str) -> Call:
+        return Call(path.format(**_ids(w)), **kw)
+    return build
+
+
+def _ids(w: World) -> dict[str, str]:
+    return {"decl": w.decl["ALTYNKOL"], "insp": w.inspection["ALTYNKOL"],
+            "scan": w.scan["ALTYNKOL"], "device": w.device["ALTYNKOL"], "alert": w.alert,
+            "user": w.bystander, "rec": w.recording["ALTYNKOL"], "upload": w.upload["ALTYNKOL"]}
+
+
+ALL = frozenset(ROLES)
+HUMANS = ALL - {"integration"}
+POST_READERS = frozenset({"inspector", "post_head", "auditor", "admin"})
+IDK_READERS = frozenset({"idk_operator", "post_head", "inspector", "auditor", "admin"})
+AUDIT = frozenset({"auditor", "admin"})
+RECORDERS = frozenset({"inspector", "post_head"})
+TUS = {"Tus-Resumable": "1.0.0"}
+REASON = {"reason": "Ориентировка таможенного поста № 12"}
+
+
+# --- builders of requests that succeed for an allowed role ------------------------------------
+
+async def _login(w: World, role: str) -> Call:
+    return Call("/api/auth/login", json={"login": login_of(role), "password": "demo-only"},
+                headers={})
+
+
+async def _logout(w: World, role: str) -> Call:
+    # A session of its own, so the role's shared token lives on for the other cases.
+    token = await w.fresh_token(login_of(role))
+    return Call("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+
+
+async def _register_device(w: World, role: str) -> Call:
+    return Call("/api/devices", json={"name": "Планшет", "public_key_jwk": p256_jwk()})
+
+
+def _device_action(action: str) -> Build:
+    async def build(w: World, role: str) -> Call:
+        return Call(f"/api/devices/{await w.device_id()}/{action}")
+    return build
+
+
+async def _create_declaration(w: World, role: str) -> Call:
+    return Call("/api/declarations", json=declaration_payload(post="ALTYNKOL"))
+
+
+def _decision(action: str, body: dict[str, Any]) -> Build:
+    async def build(w: World, role: str) -> Call:
+        return Call(f"/api/declarations/{await w.releasable_id()}/{action}", json=body)
+    return build
+
+
+async def _upload_scan(w: World, role: str) -> Call:
+    form = w.scan_form()
+    if role != "idk_operator":
+        form["data"]["post_code"] = "ALTYNKOL"  # an admin names the post
+    return Call("/api/idk/scans", **form)
+
+
+async def _verdict(w: World, role: str) -> Call:
+    return Call(f"/api/idk/scans/{await w.scan_id()}/verdict", json={"verdict": "clear"})
+
+
+def _inspection(action: str, body: Any = None, *, started: bool = False,
+                counted: bool = False) -> Build:
+    async def build(w: World, role: str) -> Call:
+        insp = await w.inspection_id(started=started, counted=counted)
+        return Call(f"/api/inspections/{insp}/{action}", json=body)
+    return build
+
+
+async def _register_recording(w: World, role: str) -> Call:
+    insp, body = await w.recording_body()
+    return Call(f"/api/inspections/{insp}/recordings", json=body)
+
+
+async def _announce(w: World, role: str) -> Call:
+    insp, cid, body = await w.announcement()
+    return Call(f"/api/inspections/{insp}/recordings/{cid}/chain", json=body)
+
+
+async def _tus_create(w: World, role: str) -> Call:
+    meta = {"inspection_id": await w.inspection_id(started=True), "phase": "exterior",
+            "client_id": new_client_id(),
+            "filetype": "video/webm"}
+    return Call("/api/uploads", extra={**TUS, "Upload-Length": "100",
+                                       "Upload-Metadata": encode_metadata(meta)})
+
+
+async def _tus_patch(w: World, role: str) -> Call:
+    upload = await w.upload_id(length=10)
+    return Call(f"/api/uploads/{upload}", content=b"0123456789", extra={
+        **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+
+
+# Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
+MATRIX: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
+    ("POST", "/api/auth/logout"): rule(ALL, _logout, ok=(204,),
+                                       note="ending one's own session is not a write"),
+    ("POST", "/api/users/{user_id:str}/revoke-sessions"): rule(
+        {"admin"}, fixed("/api/users/{user}/revoke-sessions")),
+    ("GET", "/api/posts"): rule(HUMANS, fixed("/api/posts")),
+    ("GET", "/api/posts/{code:str}/policy"): rule(HUMANS, fixed("/api/posts/ALTYNKOL/policy")),
+    ("POST", "/api/devices"): rule({"inspector", "post_head"}, _register_device, ok=(201,)),
+    ("GET", "/api/devices"): rule(POST_READERS, fixed("/api/devices")),
+    ("GET", "/api/devices/{device_id:str}"): rule(POST_READERS, fixed("/api/devices/{device}")),
+    ("POST", "/api/devices/{device_id:str}/approve"): rule(
+        {"post_head", "admin"}, _device_action("approve")),
+    ("POST", "/api/devices/{device_id:str}/revoke"): rule(
+        {"post_head", "admin"}, _device_action("revoke")),
+    ("POST", "/api/declarations"): rule({"integration", "admin"}, _create_declaration, ok=(201,)),
+    ("GET", "/api/declarations"): rule(ALL, fixed("/api/declarations")),
+    ("GET", "/api/declarations/{declaration_id:str}"): rule(
+        ALL, fixed("/api/declarations/{decl}")),
+    ("GET", "/api/declarations/{declaration_id:str}/gate"): rule(
+        ALL, fixed("/api/declarations/{decl}/gate")),
+    ("POST", "/api/declarations/{declaration_id:str}/release"): rule(
+        {"post_head"}, _decision("release", {"comment": "Выпуск"})),
+    ("POST", "/api/declarations/{declaration_id:str}/refuse"): rule(
+        {"post_head"}, _decision("refuse", REASON)),
+    ("POST", "/api/declarations/{declaration_id:str}/order-inspection"): rule(
+        {"post_head"}, _decision("order-inspection", REASON)),
+    ("POST", "/api/idk/scans"): rule({"idk_operator", "admin"}, _upload_scan, ok=(201,)),
+    ("GET", "/api/idk/scans"): rule(IDK_READERS, fixed("/api/idk/scans")),
+    ("GET", "/api/idk/scans/{scan_id:str}"): rule(IDK_READERS, fixed("/api/idk/scans/{scan}")),
+    ("GET", "/api/idk/scans/{scan_id:str}/image"): rule(
+        IDK_READERS, fixed("/api/idk/scans/{scan}/image")),
+    ("POST", "/api/idk/scans/{scan_id:str}/verdict"): rule({"idk_operator"}, _verdict),
+    ("GET", "/api/inspections"): rule(POST_READERS, fixed("/api/inspections")),
+    ("GET", "/api/inspections/{inspection_id:str}"): rule(
+        POST_READERS, fixed("/api/inspections/{insp}")),
+    ("POST", "/api/inspections/{inspection_id:str}/start"): rule(
+        {"inspector"}, _inspection("start")),
+    ("POST", "/api/inspections/{inspection_id:str}/counts"): rule(
+        {"inspector"}, _inspection("counts", {"places_counted": 20}, started=True)),
+    ("POST", "/api/inspections/{inspection_id:str}/finish"): rule(
+        {"inspector"}, _inspection("finish", counted=True)),
+    ("POST", "/api/inspections/{inspection_id:str}/reassign"): rule(
+        {"post_head"}, _inspection("reassign", REASON)),
+    ("POST", "/api/inspections/{inspection_id:str}/recordings"): rule(
+        RECORDERS, _register_recording, ok=(201,)),
+    ("POST", "/api/inspections/{inspection_id:str}/recordings/{client_id:str}/chain"): rule(
+        RECORDERS, _announce, ok=(201,)),
+    ("GET", "/api/recordings/{recording_id:str}"): rule(POST_READERS, fixed("/api/recordings/{rec}")),
+    ("GET", "/api/recordings/{recording_id:str}/video"): rule(
+        POST_READERS, fixed("/api/recordings/{rec}/video")),
+    ("POST", "/api/uploads"): rule(RECORDERS, _tus_create, ok=(201,)),
+    ("HEAD", "/api/uploads/{upload_id:str}"): rule(
+        RECORDERS, fixed("/api/uploads/{upload}", extra=TUS)),
+    ("PATCH", "/api/uploads/{upload_id:str}"): rule(RECORDERS, _tus_patch, ok=(204,)),
+    ("DELETE", "/api/uploads/{upload_id:str}"): rule(
+        RECORDERS, fixed("/api/uploads/{upload}", extra=TUS), ok=(405,),
+        note="tus termination is refused to everyone: evidence is never deleted"),
+    ("GET", "/api/alerts"): rule(HUMANS, fixed("/api/alerts")),
+    ("POST", "/api/alerts/{alert_id:str}/read"): rule(
+        HUMANS, fixed("/api/alerts/{alert}/read"),
+        note="marking one's own inbox read is not a write to evidence"),
+    ("GET", "/api/audit"): rule(AUDIT, fixed("/api/audit")),
+    ("GET", "/api/audit/verify"): rule(AUDIT, fixed("/api/audit/verify")),
+}
+
+# What the declaration system's machine account may do (DESIGN.md: creates and reads
+# declarations, reads release decisions), besides ending its session.
+INTEGRATION_MAY = {
+    ("POST", "/api/declarations"),
+    ("GET", "/api/declarations"),
+    ("GET", "/api/declarations/{declaration_id:str}"),
+    ("GET", "/api/declarations/{declaration_id:str}/gate"),
+    ("POST", "/api/auth/logout"),
+}
+# Auditors write nothing; these touch only the auditor's own session and inbox.
+AUDITOR_OWN_WRITES = {
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/logout"),
+    ("POST", "/api/alerts/{alert_id:str}/read"),
+}
+# HEAD exists only in the tus protocol, where it asks an uploader for its own upload's offset.
+READ_METHODS = {"GET"}
+
+
+def app_endpoints(app: Litestar) -> set[tuple[str, str]]:
+    """(method, path) of every route, except the OpenAPI schema and the static PWA."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if route.path == "/schema" or route.path.startswith("/schema/"):
+            continue
+        if not isinstance(route, HTTPRoute):
+            found.add((type(route).__name__, route.path))  # websockets, mounted ASGI apps
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if method == "OPTIONS" or handler.name == "pwa" or str(handler.name).startswith("pwa/"):
+                continue
+            found.add((method, route.path))
+    return found
+
+
+def test_the_table_covers_every_route(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from backend.app import create_app
+
+    settings = Settings.from_env({"DOSMOTR_DATA_DIR": str(tmp_path), "DOSMOTR_TOKEN_PEPPER": "x"})
+    endpoints = app_endpoints(create_app(settings, dsn="postgresql://unused"))
+    assert sorted(endpoints - set(MATRIX)) == [], "routes without a row in MATRIX"
+    assert sorted(set(MATRIX) - endpoints) == [], "rows in MATRIX for routes the app lacks"
+    assert len(endpoints) >= 30
+
+
+def test_the_table_keeps_the_role_rules() -> None:
+    for (method, path), r in MATRIX.items():
+        assert r.allowed <= ALL
+        if method in READ_METHODS:
+            assert "auditor" in r.allowed, f"auditors read everything: {method} {path}"
+        elif (method, path) not in AUDITOR_OWN_WRITES:
+            assert "auditor" not in r.allowed, f"auditors write nothing: {method} {path}"
+        assert r.public == (path == "/api/auth/login")
+        if not r.public:
+            assert ("integration" in r.allowed) == ((method, path) in INTEGRATION_MAY), path
+
+
+async def send(w: World, method: str, call: Call, login: str) -> Response:
+    headers = call.headers if call.headers is not None else w.headers(login)
+    return await w.client.request(
+        method, call.path, json=call.json, data=call.data, files=call.files, params=call.params,
+        content=call.content, headers={**headers, **call.extra},
+    )
+
+
+def assert_problem(resp: Response, status: int, *codes: str) -> None:
+    assert resp.status_code == status, resp.text
+    if resp.request.method == "HEAD":
+        return  # no body to carry the problem
+    assert resp.headers["content-type"].startswith(PROBLEM), resp.headers
+    assert resp.json()["code"] in codes, resp.text
+
+
+CASES = [(ep, role) for ep in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES,
+                         ids=[f"{m} {p} as {r}" for (m, p), r in CASES])
+async def test_role_may_or_may_not(world: World, endpoint: tuple[str, str], role: str) -> None:
+    method, _ = endpoint
+    r = MATRIX[endpoint]
+    call = await r.build(world, role)
+    resp = await send(world, method, call, login_of(role))
+    if role in r.allowed:
+        assert resp.status_code in r.ok, f"{role} may call this: {resp.status_code} {resp.text}"
+    else:
+        assert_problem(resp, 403, "forbidden")
+
+
+NO_AUTH = [ep for ep, r in MATRIX.items() if not r.public]
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "0f8c1d2e-unknown", path)
+
+
+@pytest.mark.parametrize("endpoint", NO_AUTH, ids=[f"{m} {p}" for m, p in NO_AUTH])
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic YWRtaW46ZGVtbw=="],
+                         ids=["no token", "unknown token", "basic"])
+async def test_no_token_is_401(world: World, endpoint: tuple[str, str],
+                               authorization: str | None) -> None:
+    method, path = endpoint
+    headers = {} if authorization is None else {"Authorization": authorization}
+    resp = await world.client.request(method, _concrete(path), headers=headers)
+    assert_problem(resp, 401, "unauthenticated")
+    assert resp.headers["www-authenticate"].startswith("Bearer")
+
+
+# --- post scoping: staff of one post get 404 for the other post's objects ----------------------
+
+@dataclass(frozen=True)
+class CrossPost:
+    role: str
+    method: str
+    path: str  # {decl}, {insp}, {scan}, {device}, {post} name the OTHER post's objects
+    body: Any = None
+    want: int = 404
+    listing: str = ""  # for list endpoints: the key that must never show the other post
+    extra: dict[str, str] = field(default_factory=dict)
+    codes: tuple[str, ...] = ("not_found",)
+    content: bytes | None = None
+
+
+HEX = "0" * 64
+RECORDING_IN = {"client_id": "crosspost-0001", "phase": "unloading", "upload_id": "u1",
+                "manifest": {}, "signature": "c2ln"}
+ANNOUNCEMENT_IN = {"phase": "unloading", "device_id": "d1", "chunks": [{"i": 0, "size": 1,
+                   "sha256": HEX}], "chain_head": HEX, "signature": "c2ln"}
+UPLOAD_GONE = ("upload_not_found",)
+PATCH_HEADERS = {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+
+
+CROSS = [
+    CrossPost("inspector", "GET", "/api/declarations/{decl}"),
+    CrossPost("idk_operator", "GET", "/api/declarations/{decl}"),
+    CrossPost("post_head", "GET", "/api/declarations/{decl}"),
+    CrossPost("inspector", "GET", "/api/declarations/{decl}/gate"),
+    CrossPost("idk_operator", "GET", "/api/declarations/{decl}/gate"),
+    CrossPost("post_head", "GET", "/api/declarations/{decl}/gate"),
+    CrossPost("inspector", "GET", "/api/inspections/{insp}"),
+    CrossPost("post_head", "GET", "/api/inspections/{insp}"),
+    CrossPost("inspector", "GET", "/api/idk/scans/{scan}"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}"),
+    CrossPost("post_head", "GET", "/api/idk/scans/{scan}"),
+    CrossPost("inspector", "GET", "/api/idk/scans/{scan}/image"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/image"),
+    CrossPost("post_head", "GET", "/api/idk/scans/{scan}/image"),
+    CrossPost("inspector", "GET", "/api/devices/{device}"),
+    CrossPost("post_head", "GET", "/api/devices/{device}"),
+    CrossPost("inspector", "GET", "/api/posts/{post}/policy"),
+    CrossPost("idk_operator", "GET", "/api/posts/{post}/policy"),
+    CrossPost("post_head", "GET", "/api/posts/{post}/policy"),
+    # writes
+    CrossPost("post_head", "POST", "/api/declarations/{decl}/release", {}),
+    CrossPost("post_head", "POST", "/api/declarations/{decl}/refuse", REASON),
+    CrossPost("post_head", "POST", "/api/declarations/{decl}/order-inspection", REASON),
+    CrossPost("post_head", "POST", "/api/inspections/{insp}/reassign", REASON),
+    CrossPost("post_head", "POST", "/api/devices/{device}/approve"),
+    CrossPost("post_head", "POST", "/api/devices/{device}/revoke"),
+    CrossPost("idk_operator", "POST", "/api/idk/scans/{scan}/verdict", {"verdict": "clear"}),
+    CrossPost("inspector", "POST", "/api/inspections/{insp}/start"),
+    CrossPost("inspector", "POST", "/api/inspections/{insp}/counts", {"places_counted": 1}),
+    CrossPost("inspector", "POST", "/api/inspections/{insp}/finish"),
+    CrossPost("inspector", "GET", "/api/recordings/{rec}"),
+    CrossPost("post_head", "GET", "/api/recordings/{rec}"),
+    CrossPost("inspector", "GET", "/api/recordings/{rec}/video"),
+    CrossPost("post_head", "GET", "/api/recordings/{rec}/video"),
+    CrossPost("inspector", "POST", "/api/inspections/{insp}/recordings", RECORDING_IN),
+    CrossPost("post_head", "POST", "/api/inspections/{insp}/recordings", RECORDING_IN),
+    CrossPost("inspector", "POST", "/api/inspections/{insp}/recordings/crosspost-0002/chain",
+              ANNOUNCEMENT_IN),
+    CrossPost("post_head", "POST", "/api/inspections/{insp}/recordings/crosspost-0002/chain",
+              ANNOUNCEMENT_IN),
+    CrossPost("inspector", "POST", "/api/uploads", extra={**TUS, "Upload-Length": "10"},
+              want=404, codes=("not_found",)),
+    CrossPost("inspector", "HEAD", "/api/uploads/{upload}", extra=TUS, codes=UPLOAD_GONE),
+    CrossPost("post_head", "HEAD", "/api/uploads/{upload}", extra=TUS, codes=UPLOAD_GONE),
+    CrossPost("inspector", "PATCH", "/api/uploads/{upload}", extra=PATCH_HEADERS,
+              content=b"x", codes=UPLOAD_GONE),
+    CrossPost("post_head", "PATCH", "/api/uploads/{upload}", extra=PATCH_HEADERS,
+              content=b"x", codes=UPLOAD_GONE),
+    # lists: asking for the other post gives nothing of it
+    CrossPost("inspector", "GET", "/api/declarations?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("idk_operator", "GET", "/api/declarations?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("post_head", "GET", "/api/declarations?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("post_head", "GET", "/api/idk/scans?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("post_head", "GET", "/api/inspections?post_code={post}", want=200,
+              listing="post_code"),
+    CrossPost("post_head", "GET", "/api/devices", want=200, listing="post_code"),
+]
+CROSS_CASES = [(c, home) for c in CROSS for home in POSTS]
+
+
+@pytest.mark.parametrize(("case", "home"), CROSS_CASES,
+                         ids=[f"{c.role}@{h} {c.method} {c.path}" for c, h in CROSS_CASES])
+async def test_other_posts_objects_are_not_found(world: World, case: CrossPost, home: str) -> None:
+    other = OTHER[home]
+    path = case.path.format(decl=world.decl[other], insp=world.inspection[other],
+                            scan=world.scan[other], device=world.device[other], post=other,
+                            rec=world.recording[other], upload=world.upload[other])
+    extra = dict(case.extra)
+    if path == "/api/uploads":
+        extra["Upload-Metadata"] = encode_metadata({
+            "inspection_id": world.inspection[other], "phase": "exterior",
+            "client_id": new_client_id(), "filetype": "video/webm"})
+    before = await _state(world, other)
+    resp = await world.client.request(
+        case.method, path, json=case.body, content=case.content,
+        headers={**world.headers(login_of(case.role, home)), **extra},
+    )
+    if case.want == 404:
+        assert_problem(resp, 404, *case.codes)
+    else:
+        assert resp.status_code == case.want, resp.text
+        rows = resp.json()
+        assert isinstance(rows, list)
+        assert all(row[case.listing] == home for row in rows), rows
+    assert await _state(world, other) == before, "a refused call changed the other post's objects"
+
+
+async def _state(w: World, post: str) -> tuple[Any, ...]:
+    decl = await w.db.fetchrow("SELECT status, corridor, inspection_reasons FROM declarations "
+                               "WHERE id = $1", w.decl[post])
+    insp = await w.db.fetchrow("SELECT inspector_id, status, places_counted FROM inspections "
+                               "WHERE id = $1", w.inspection[post])
+    scan = await w.db.fetchval("SELECT verdict FROM idk_scans WHERE id = $1", w.scan[post])
+    device = await w.db.fetchval("SELECT status FROM devices WHERE id = $1", w.device[post])
+    evidence = await w.db.fetchrow(
+        "SELECT (SELECT count(*) FROM recordings WHERE inspection_id = $1) AS recordings,"
+        " (SELECT count(*) FROM uploads WHERE inspection_id = $1) AS uploads,"
+        " (SELECT count(*) FROM chain_announcements WHERE inspection_id = $1) AS announced",
+        w.inspection[post])
+    return tuple(decl.values()), tuple(insp.values()), scan, device, tuple(evidence.values())
