@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import subprocess
 import sys
 from backend.settings import Settings, SettingsError, load_secrets
 
@@ -49,13 +52,52 @@ def cmd_run(settings: Settings, *, demo: bool = True) -> int:
 
     load_secrets(settings)
     dsn, server = asyncio.run(_prepare(settings, seed=demo and not settings.production))
+    worker = None
     try:
+        if demo:
+            # One process for the API, one for the pipeline, as in production.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "backend.cli", "worker"], env={**os.environ, "DATABASE_URL": dsn}
+            )
         app = create_app(settings, dsn=dsn)
         _print_banner(settings)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_worker(settings: Settings, *, drain: bool = False) -> int:
+    """Run pipeline jobs until stopped (or, with --drain, until the queue is empty)."""
+    from backend.db.embedded import resolve_dsn
+    from backend.storage.factory import open_store
+    from media_pipeline.validate import models_from_registry
+    from media_pipeline.vision.registry import ModelRegistry
+    from media_pipeline.worker import run_worker
+
+    async def go() -> None:
+        dsn, server = await resolve_dsn(settings.database_url, settings.data_dir)
+        try:
+            models = await asyncio.to_thread(
+                models_from_registry, ModelRegistry(settings.models_dir, threads=settings.model_threads)
+            )
+            store = open_store(settings.object_store, settings.data_dir)
+            log.info("worker started (concurrency %d)", settings.worker_concurrency)
+            await run_worker(dsn, store, models, settings.data_dir / "work",
+                             concurrency=settings.worker_concurrency, drain=drain)
+        finally:
+            if server is not None:
+                server.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
     return 0
 
 
@@ -106,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="migrate, seed demo data, serve API + PWA and the worker")
     sub.add_parser("serve", help="migrate and serve API + PWA (no demo data)")
+    worker = sub.add_parser("worker", help="run media pipeline jobs from the queue")
+    worker.add_argument("--drain", action="store_true", help="exit when the queue is empty")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed-demo", help="seed demo posts, users, declarations (empty database only)")
     audit = sub.add_parser("audit", help="audit log tools")
@@ -125,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "serve":
             return cmd_run(settings, demo=False)
+        if args.command == "worker":
+            return cmd_worker(settings, drain=args.drain)
         if args.command == "migrate":
             return cmd_migrate(settings)
         if args.command == "seed-demo":

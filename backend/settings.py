@@ -32,6 +32,7 @@ ENV_VARS = (
     "DOSMOTR_TOKEN_PEPPER",
     "DOSMOTR_WORKER_CONCURRENCY",
     "DOSMOTR_MODEL_THREADS",
+    "DOSMOTR_MODELS_DIR",
 )
 # Read by boto3 itself when the object store is S3.
 AWS_ENV_VARS = (
@@ -66,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True):
     max_image_body: int = 200 << 20
     worker_concurrency: int = 2
     model_threads: int = 2
+    models_dir: Path = Path(__file__).resolve().parent.parent / "models"
 
     @property
     def production(self) -> bool:
@@ -100,6 +102,9 @@ class Settings(msgspec.Struct, frozen=True):
             token_pepper=env.get("DOSMOTR_TOKEN_PEPPER") or None,
             worker_concurrency=int(env.get("DOSMOTR_WORKER_CONCURRENCY", "2")),
             model_threads=int(env.get("DOSMOTR_MODEL_THREADS", "2")),
+            models_dir=Path(env["DOSMOTR_MODELS_DIR"]).resolve()
+            if env.get("DOSMOTR_MODELS_DIR")
+            else Path(__file__).resolve().parent.parent / "models",
         )
 
 

@@ -70,6 +70,9 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
                 await conn.execute(RECORD, m.version, m.name, m.checksum)
             log.info("applied migration %04d_%s", m.version, m.name)
             applied_now.append(m.version)
+        from backend.jobs import install_queue
+
+        await install_queue(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied_now

@@ -126,3 +126,12 @@ RETURNING minute
 async def record_view(conn: asyncpg.Connection, recording_id: str, user_id: str) -> bool:
     """True when this is the viewer's first view of the recording in this minute."""
     return await conn.fetchval(RECORD_VIEW, recording_id, user_id) is not None
+
+
+RENDITION = """
+SELECT object_key, content_type, size, sha256 FROM renditions WHERE recording_id = $1 AND kind = $2
+"""
+
+
+async def rendition(conn: asyncpg.Connection, recording_id: str, kind: str) -> Any:
+    return await conn.fetchrow(RENDITION, recording_id, kind)

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Stream
 from backend.auth.actor import Actor
 from backend.auth.guards import roles
 from backend.deps import Conn
+from backend.errors import NotFound
 from backend.recordings import service, tus
 from backend.recordings.schemas import (
     ChainAnnouncementIn,
@@ -18,6 +19,7 @@ from backend.recordings.schemas import (
     RecordingIn,
     RecordingOut,
 )
+from backend.recordings import repo
 from backend.recordings.repo import to_out
 from backend.storage.base import ObjectStore
 
@@ -70,31 +72,55 @@ class RecordingController(Controller):
         row = await service.load_visible(conn, request.user, recording_id)
         await service.record_view(conn, request.user, recording_id)
         store: ObjectStore = request.app.state.store
-        size, etag = int(row["size"]), f'"{row["sha256"]}"'
-        mime = row["mime"] or "application/octet-stream"
         if redirect:
             url = await store.presigned_get(row["object_key"], expires_s=300)
             if url is not None:
                 return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
-        common = {"Accept-Ranges": "bytes", "ETag": etag, "Cache-Control": "private, max-age=3600"}
-        wanted: tuple[int, int] | None | str = None
-        if_range = request.headers.get("if-range")
-        if if_range is None or if_range.strip() == etag:
-            wanted = tus.parse_range(request.headers.get("range"), size)
-        if wanted == "unsatisfiable":
-            return Response(
-                b"", status_code=416, headers={**common, "Content-Range": f"bytes */{size}"},
-                media_type=mime,
-            )
-        if wanted is None:
-            return Stream(
-                _body(store, row["object_key"], 0, size - 1), media_type=mime,
-                headers={**common, "Content-Length": str(size)},
-            )
-        assert isinstance(wanted, tuple)
-        start, end = wanted
-        return Stream(
-            _body(store, row["object_key"], start, end), status_code=206, media_type=mime,
-            headers={**common, "Content-Range": f"bytes {start}-{end}/{size}",
-                     "Content-Length": str(end - start + 1)},
+        return serve_object(request, store, row["object_key"], int(row["size"]), row["sha256"],
+                            row["mime"] or "application/octet-stream")
+
+    @get("/{recording_id:str}/stream/{name:str}")
+    async def stream(
+        self, recording_id: str, name: str, request: ActorRequest, conn: Conn
+    ) -> Response[bytes] | Stream:
+        """Renditions for players: `video.mp4` (faststart), `poster.jpg`, `contact.jpg`."""
+        await service.load_visible(conn, request.user, recording_id)
+        kind = RENDITION_NAMES.get(name)
+        rendition = await repo.rendition(conn, recording_id, kind) if kind else None
+        if rendition is None:
+            raise NotFound(f"no rendition {name} for recording {recording_id} (yet)")
+        if kind == "video":
+            await service.record_view(conn, request.user, recording_id)
+        return serve_object(request, request.app.state.store, rendition["object_key"],
+                            int(rendition["size"]), rendition["sha256"], rendition["content_type"])
+
+
+RENDITION_NAMES = {"video.mp4": "video", "poster.jpg": "poster", "contact.jpg": "contact_sheet"}
+
+def serve_object(
+    request: Request, store: ObjectStore, key: str, size: int, sha256: str, mime: str
+) -> Response[bytes] | Stream:
+    """An immutable object with HTTP Range (one range), If-Range and a strong ETag."""
+    etag = f'"{sha256}"'
+    common = {"Accept-Ranges": "bytes", "ETag": etag, "Cache-Control": "private, max-age=3600"}
+    wanted: tuple[int, int] | None | str = None
+    if_range = request.headers.get("if-range")
+    if if_range is None or if_range.strip() == etag:
+        wanted = tus.parse_range(request.headers.get("range"), size)
+    if wanted == "unsatisfiable":
+        return Response(
+            b"", status_code=416, headers={**common, "Content-Range": f"bytes */{size}"},
+            media_type=mime,
         )
+    if wanted is None:
+        return Stream(
+            _body(store, key, 0, size - 1), media_type=mime,
+            headers={**common, "Content-Length": str(size)},
+        )
+    assert isinstance(wanted, tuple)
+    start, end = wanted
+    return Stream(
+        _body(store, key, start, end), status_code=206, media_type=mime,
+        headers={**common, "Content-Range": f"bytes {start}-{end}/{size}",
+                 "Content-Length": str(end - start + 1)},
+    )

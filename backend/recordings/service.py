@@ -17,6 +17,7 @@ from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import InvalidRequest, NotFound
+from backend.jobs import enqueue_validation
 from backend.posts import repo as posts_repo
 from backend.recordings import problems as p
 from backend.recordings import repo
@@ -107,6 +108,7 @@ async def register(
                      "client_id": data.client_id, "sha256": manifest.sha256,
                      "chain_head": manifest.chain_head, "device_id": manifest.device_id},
         )
+        await enqueue_validation(conn, row["id"])
         created = await repo.by_id(conn, row["id"])
     return repo.to_out(created), True
 

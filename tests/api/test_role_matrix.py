@@ -208,6 +208,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/recordings/{recording_id:str}"): rule(POST_READERS, fixed("/api/recordings/{rec}")),
     ("GET", "/api/recordings/{recording_id:str}/video"): rule(
         POST_READERS, fixed("/api/recordings/{rec}/video")),
+    ("GET", "/api/recordings/{recording_id:str}/stream/{name:str}"): rule(
+        POST_READERS, fixed("/api/recordings/{rec}/stream/poster.jpg"), ok=(404,),
+        note="no worker ran in this world: a permitted reader gets past the guard to 'no rendition'"),
     ("POST", "/api/uploads"): rule(RECORDERS, _tus_create, ok=(201,)),
     ("HEAD", "/api/uploads/{upload_id:str}"): rule(
         RECORDERS, fixed("/api/uploads/{upload}", extra=TUS)),
@@ -390,6 +393,7 @@ CROSS = [
     CrossPost("post_head", "GET", "/api/recordings/{rec}"),
     CrossPost("inspector", "GET", "/api/recordings/{rec}/video"),
     CrossPost("post_head", "GET", "/api/recordings/{rec}/video"),
+    CrossPost("post_head", "GET", "/api/recordings/{rec}/stream/poster.jpg"),
     CrossPost("inspector", "POST", "/api/inspections/{insp}/recordings", RECORDING_IN),
     CrossPost("post_head", "POST", "/api/inspections/{insp}/recordings", RECORDING_IN),
     CrossPost("inspector", "POST", "/api/inspections/{insp}/recordings/crosspost-0002/chain",

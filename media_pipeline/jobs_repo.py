@@ -1,0 +1,131 @@
+"""What the worker reads from and writes to the database for one recording's validation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from media_pipeline.context import (
+    CheckContext,
+    DeclarationFacts,
+    IntakeFacts,
+    Manifest,
+    Policy,
+    Polygon,
+)
+from media_pipeline.report import ValidationReport
+
+KNOWN_MARKERS = ("place", "undo", "item")
+
+RECORDING = """
+SELECT r.id, r.phase, r.state, r.manifest, r.integrity, r.object_key, r.size, r.mime,
+       r.inspection_id, i.declaration_id, d.post_code, d.number, d.vehicle_plate,
+       p.kind AS post_kind, p.geofence, p.policy,
+       (SELECT coalesce(sum(places), 0) FROM declaration_lines l WHERE l.declaration_id = d.id)
+         AS places,
+       coalesce((SELECT array_agg(u.number ORDER BY u.number) FROM transport_units u
+                 WHERE u.declaration_id = d.id AND u.kind = 'container'), '{}') AS containers
+FROM recordings r
+JOIN inspections i ON i.id = r.inspection_id
+JOIN declarations d ON d.id = i.declaration_id
+JOIN posts p ON p.code = d.post_code
+WHERE r.id = $1
+"""
+
+
+async def load_recording(conn: asyncpg.Connection, recording_id: str) -> Any:
+    return await conn.fetchrow(RECORDING, recording_id)
+
+
+def build_context(row: Any) -> CheckContext:
+    """The checks' inputs, from the recording's row, its declaration and the post's policy."""
+    m, integrity, policy = row["manifest"], row["integrity"] or {}, row["policy"]
+    phase = row["phase"]
+    rule = policy.get("min_seconds", {}).get(phase, {"fixed": 0, "per_place": 0})
+    manifest = msgspec.convert(
+        {
+            "sha256": m["sha256"], "size": m["size"], "recorded_from": m["recorded_from"],
+            "recorded_to": m["recorded_to"], "track": m.get("track", []),
+            "markers": [mk for mk in m.get("markers", []) if mk.get("kind") in KNOWN_MARKERS],
+        },
+        Manifest,
+    )
+    # The device clock is judged against the server's first contact with this recording.
+    first_contact = manifest.recorded_to + timedelta(seconds=float(integrity.get("clock_skew_s", 0)))
+    geofence = row["geofence"]
+    return CheckContext(
+        phase=phase,
+        manifest=manifest,
+        intake=IntakeFacts(
+            hash_ok=bool(integrity.get("hash_ok")), chain_ok=bool(integrity.get("chain_ok")),
+            signature_ok=bool(integrity.get("signature_ok")),
+            device_approved=bool(integrity.get("device_approved")),
+            server_received_at=first_contact,
+        ),
+        policy=Policy(
+            min_seconds=float(rule.get("fixed", 0)),
+            min_seconds_per_place=float(rule.get("per_place", 0)),
+            gps_tolerance_m=float(policy.get("gps_tolerance_m", 150)),
+            geofence=msgspec.convert(geofence, Polygon) if geofence else None,
+            clock_skew_s=float(policy.get("clock_skew_s", 300)),
+            count_tolerance=int(policy.get("count_tolerance", 0)),
+            max_speed_mps=float(policy.get("max_speed_kmh", 60)) / 3.6,
+        ),
+        declaration=DeclarationFacts(
+            places=int(row["places"]), containers=tuple(row["containers"]),
+            vehicle_plate=row["vehicle_plate"], post_kind=row["post_kind"],
+        ),
+    )
+
+
+MARK_VALIDATING = """
+UPDATE recordings SET state = 'validating' WHERE id = $1 AND state IN ('received', 'validating')
+"""
+
+
+async def mark_validating(conn: asyncpg.Connection, recording_id: str) -> None:
+    await conn.execute(MARK_VALIDATING, recording_id)
+
+
+INSERT_REPORT = """
+INSERT INTO validation_reports (recording_id, verdict, report) VALUES ($1, $2, $3)
+ON CONFLICT (recording_id) DO NOTHING
+RETURNING recording_id
+"""
+
+SET_STATE = "UPDATE recordings SET state = $2 WHERE id = $1"
+
+
+async def store_report(conn: asyncpg.Connection, recording_id: str, report: ValidationReport) -> bool:
+    """Insert the report once; True if this call stored it (a re-run keeps the first)."""
+    stored = await conn.fetchval(
+        INSERT_REPORT, recording_id, report.verdict, msgspec.to_builtins(report)
+    )
+    if stored is None:
+        return False
+    await conn.execute(SET_STATE, recording_id, "failed" if report.verdict == "fail" else "validated")
+    return True
+
+
+HAS_REPORT = "SELECT 1 FROM validation_reports WHERE recording_id = $1"
+
+
+async def has_report(conn: asyncpg.Connection, recording_id: str) -> bool:
+    return bool(await conn.fetchval(HAS_REPORT, recording_id))
+
+
+INSERT_RENDITION = """
+INSERT INTO renditions (recording_id, kind, object_key, content_type, size, sha256)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (recording_id, kind) DO NOTHING
+"""
+
+
+async def store_rendition(
+    conn: asyncpg.Connection, recording_id: str, kind: str, key: str, content_type: str,
+    size: int, sha256: str,
+) -> None:
+    await conn.execute(INSERT_RENDITION, recording_id, kind, key, content_type, size, sha256)
