@@ -259,22 +259,39 @@ async def _append_checked(
 async def _append_streamed(
     store: ObjectStore, upload: Upload, offset: int, body: AsyncIterator[bytes], room: int | None
 ) -> int:
-    """Keep every byte that arrived, even if the client goes away mid-body (tus allows it)."""
+    """Keep every byte that arrived, even if the client goes away mid-body (tus allows it).
+
+    One durable append is in flight while the next batch is read from the socket, so the
+    network and the disk (fsync) work at the same time; appends stay strictly sequential.
+    """
     buf = bytearray()
+    pending: asyncio.Task[int] | None = None
+    expected = offset  # where the next append starts once the pending one lands
+    limit = None if room is None else offset + room
     try:
         async for piece in body:
-            if room is not None and (offset + len(buf) + len(piece)) - (upload.length or 0) > 0:
+            if limit is not None and expected + len(buf) + len(piece) > limit:
                 raise p.UploadLengthExceeded(f"more than the {room} bytes that remain")
             buf += piece
             if len(buf) >= APPEND_BATCH:
-                offset = await _append(store, upload, offset, bytes(buf))
+                if pending is not None:
+                    offset = await pending
+                data = bytes(buf)
                 buf.clear()
+                pending = asyncio.create_task(_append(store, upload, expected, data))
+                expected += len(data)
     except p.UploadLengthExceeded:
+        if pending is not None:
+            await pending
         raise
     except Exception:  # noqa: BLE001 - a dropped connection: keep what arrived, then stop
+        if pending is not None:
+            offset = await pending
         if buf:
-            offset = await _append(store, upload, offset, bytes(buf))
+            offset = await _append(store, upload, expected, bytes(buf))
         raise
+    if pending is not None:
+        offset = await pending
     if buf:
-        offset = await _append(store, upload, offset, bytes(buf))
+        offset = await _append(store, upload, expected, bytes(buf))
     return offset

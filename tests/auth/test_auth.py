@@ -53,3 +53,21 @@ async def test_admin_revokes_all_sessions_of_a_user(client, auth, db) -> None:
 async def test_passwords_are_argon2id(db) -> None:
     hashes = await db.fetch("SELECT password_hash FROM users")
     assert all(h["password_hash"].startswith("$argon2id$") for h in hashes)
+
+
+async def test_expired_token_is_refused(client, db) -> None:
+    login = await client.post("/api/auth/login", json={"login": "head.alakol", "password": "demo-only"})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert (await client.get("/api/alerts", headers=headers)).status_code == 200
+    await db.execute("UPDATE sessions SET expires_at = now() - interval '1 second' "
+                     "WHERE user_id = $1 AND created_at > now() - interval '1 minute'", login.json()["user"]["id"])
+    resp = await client.get("/api/alerts", headers=headers)
+    assert resp.status_code == 401 and resp.json()["code"] == "unauthenticated"
+
+
+async def test_tokens_are_stored_only_as_digests(client, db) -> None:
+    login = await client.post("/api/auth/login", json={"login": "auditor", "password": "demo-only"})
+    token = login.json()["token"]
+    stored = await db.fetch("SELECT token_hash FROM sessions")
+    assert all(token.encode() not in bytes(r["token_hash"]) for r in stored)
+    assert all(len(bytes(r["token_hash"])) == 32 for r in stored)
