@@ -31,8 +31,8 @@ from backend.errors import problem_handlers
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
 from backend.posts.routes import PostController
-from backend.recordings.sweeper import run_periodically
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
+from backend.recordings.sweeper import run_periodically
 from backend.recordings.upload_routes import UploadController
 from backend.settings import Settings, load_secrets
 from backend.storage.factory import open_store

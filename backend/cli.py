@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+
 from backend.settings import Settings, SettingsError, load_secrets
 
 log = logging.getLogger("dosmotr.cli")

@@ -10,15 +10,14 @@ Run: .venv/bin/python bench/upload.py [--sizes 100,1024] [--stores local,s3]
 from __future__ import annotations
 
 import argparse
-import logging
 import asyncio
 import hashlib
+import logging
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +42,12 @@ def body(size: int):  # type: ignore[no-untyped-def]
 
 async def prepare_inspection(dsn: str, tokens: dict[str, str]) -> str:
     """An ALAKOL inspection in progress for insp.alakol.1, made through the service layer."""
+    import msgspec
+
     from backend.auth.actor import Actor
     from backend.db.pool import connect
     from backend.declarations import service as declarations
     from backend.declarations.schemas import DeclarationIn
-    import msgspec
 
     conn = await connect(dsn)
     try:

@@ -8,8 +8,8 @@ The template also holds a live session for every demo user, so logging in costs 
 from __future__ import annotations
 
 import asyncio
-import logging
 import itertools
+import logging
 import os
 import shutil
 import tempfile

@@ -36,7 +36,7 @@ def test_bucket_is_created_with_object_lock() -> None:
 
 def test_app_environment_is_what_settings_read() -> None:
     services = _compose()["services"]
-    subcommands = set(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001
+    subcommands = set(build_parser()._subparsers._group_actions[0].choices)
     for name in ("app", "worker"):
         svc = services[name]
         env = svc["environment"]

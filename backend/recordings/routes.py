@@ -12,15 +12,14 @@ from backend.auth.actor import Actor
 from backend.auth.guards import roles
 from backend.deps import Conn
 from backend.errors import NotFound
-from backend.recordings import service, tus
+from backend.recordings import repo, service, tus
+from backend.recordings.repo import to_out
 from backend.recordings.schemas import (
     ChainAnnouncementIn,
     ChainAnnouncementOut,
     RecordingIn,
     RecordingOut,
 )
-from backend.recordings import repo
-from backend.recordings.repo import to_out
 from backend.storage.base import ObjectStore
 
 ActorRequest = Request[Actor, str, State]
@@ -103,7 +102,7 @@ def serve_object(
     """An immutable object with HTTP Range (one range), If-Range and a strong ETag."""
     etag = f'"{sha256}"'
     common = {"Accept-Ranges": "bytes", "ETag": etag, "Cache-Control": "private, max-age=3600"}
-    wanted: tuple[int, int] | None | str = None
+    wanted: tuple[int, int] | str | None = None
     if_range = request.headers.get("if-range")
     if if_range is None or if_range.strip() == etag:
         wanted = tus.parse_range(request.headers.get("range"), size)

@@ -105,6 +105,6 @@ async def run_periodically(pool: asyncpg.Pool, store: ObjectStore, every_s: floa
                 log.info("sweep: %s", result)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - housekeeping must not kill the server; try again later
+        except Exception:
             log.exception("sweep failed")
         await asyncio.sleep(every_s)

@@ -72,7 +72,7 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """One `bytes=` range -> (start, end_inclusive); None for no/ignorable header;
     'unsatisfiable' when it cannot be served (416)."""
     if not header:

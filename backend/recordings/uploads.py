@@ -284,7 +284,7 @@ async def _append_streamed(
         if pending is not None:
             await pending
         raise
-    except Exception:  # noqa: BLE001 - a dropped connection: keep what arrived, then stop
+    except Exception:
         if pending is not None:
             offset = await pending
         if buf:

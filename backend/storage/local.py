@@ -315,7 +315,7 @@ class LocalObjectStore:
     def _locked_partial(self, key: str, token: str) -> Iterator[BinaryIO]:
         """The upload's bytes, locked against other appenders, threads and processes alike."""
         try:
-            f = open(self._upload_paths(token)[0], "r+b")  # noqa: SIM115 - closed below
+            f = open(self._upload_paths(token)[0], "r+b")
         except FileNotFoundError:
             raise UploadMissing(f"no upload {token} for {key}") from None
         with f, exclusive(f):

@@ -104,7 +104,7 @@ class S3Uploads:
         """The upload's state, read under a lock that serialises appenders across threads and
         processes of this machine."""
         try:
-            lock = open(self.spool_dir / f"{validate_token(token)}.lock", "rb")  # noqa: SIM115
+            lock = open(self.spool_dir / f"{validate_token(token)}.lock", "rb")
         except FileNotFoundError:
             raise _missing(key, token) from None
         with lock, exclusive(lock):

@@ -45,7 +45,7 @@ class ServerProcess:
             "DOSMOTR_ENV": "demo",
             **self.env_extra,
         }
-        log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        log = open(self.data_dir / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "serve"], env=env, stdout=log, stderr=log
         )

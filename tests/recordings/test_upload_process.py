@@ -8,9 +8,9 @@ import time
 
 import httpx
 
+from backend.recordings.tus import encode_metadata
 from tests.recordings.kit import TUS, manifest_for, new_client_id, signed_registration
 from tests.recordings.server import ServerProcess
-from backend.recordings.tus import encode_metadata
 
 MIB = 1 << 20
 

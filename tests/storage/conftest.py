@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from backend.storage import LocalObjectStore, ObjectStore, open_store
 from backend.storage.s3 import MIN_PART_SIZE, S3ObjectStore
-
 from tests.conftest import BUCKET, DUMMY_AWS  # noqa: F401  (fixtures live there)
 
 TEST_PART_SIZE = MIN_PART_SIZE  # the smallest S3 allows keeps the test volumes small
