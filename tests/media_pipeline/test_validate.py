@@ -1,7 +1,6 @@
 """End to end: generated recordings through `validate`, each defect failing the right check.
 
-The real-model cases use the shipped ONNX models through the vision loader and are skipped
-until models/bay_occupancy and models/cargo_counter exist.
+The real-model cases use the shipped ONNX models through the vision loader.
 """
 
 import functools
@@ -20,12 +19,6 @@ from tests import media
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
-def _shipped(name: str) -> bool:
-    return (MODELS_DIR / name / "manifest.json").is_file()
-
-
-needs_occupancy = pytest.mark.skipif(not _shipped("bay_occupancy"), reason="model not trained yet")
-needs_counter = pytest.mark.skipif(not _shipped("cargo_counter"), reason="model not trained yet")
 
 
 class ScriptedOccupancy:
@@ -153,14 +146,12 @@ def _ocr() -> RapidOcrReader:
     return RapidOcrReader()
 
 
-@needs_occupancy
 def test_complete_unloading_passes_with_the_shipped_models() -> None:
     r = run("unloading.mp4", real_models())
     assert r.verdict == "pass", [(c.name, c.detail) for c in r.checks if c.verdict != "pass"]
     assert {m.name for m in r.models} >= {"bay_occupancy"}
 
 
-@needs_occupancy
 def test_cargo_left_inside_fails_completeness_with_the_shipped_models() -> None:
     r = run("cargo_left.mp4", real_models())
     assert failing(r) == {"completeness"}
@@ -168,7 +159,6 @@ def test_cargo_left_inside_fails_completeness_with_the_shipped_models() -> None:
     assert end == pytest.approx(30.0, abs=0.5)
 
 
-@needs_counter
 def test_recount_with_the_shipped_counter() -> None:
     taps = tuple(Marker(t=t, kind="place") for t in (3.0, 6.0, 9.0, 12.0, 15.0))
     r = run("recount.mp4", real_models(), phase="recount", places=5, markers=taps)
