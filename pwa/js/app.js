@@ -1,0 +1,155 @@
+// Boot and the router (by hash and role). Other roles' screens (post head board, auditor
+// player, IDK operator queue) are added as rows of ROUTES with their roles and a HOME entry.
+
+import { clearSession, logout, onReachabilityChange, onUnauthenticated, reachable, session } from './api.js';
+import { device, refreshDevice } from './device.js';
+import { LANGS, applyStatic, currentLang, initI18n, setLang, t } from './i18n.js';
+import { kick, requeueRefused } from './outbox.js';
+import { recoverTakes } from './recorder.js';
+import { byId, h, mount } from './ui.js';
+import * as finishView from './views/finish.js';
+import * as inspectionView from './views/inspection.js';
+import * as inspectionsView from './views/inspections.js';
+import * as loginView from './views/login.js';
+import * as recordView from './views/record.js';
+import * as roleView from './views/role.js';
+
+const PHASE = '(exterior|unloading|recount|opening)';
+const ROUTES = [
+  { pattern: /^#\/login$/, view: loginView, public: true },
+  { pattern: /^#\/inspections$/, view: inspectionsView, roles: ['inspector'] },
+  { pattern: /^#\/inspections\/([^/]+)$/, view: inspectionView, roles: ['inspector'], params: ['id'] },
+  { pattern: new RegExp(`^#/inspections/([^/]+)/record/${PHASE}$`), view: recordView, roles: ['inspector'], params: ['id', 'phase'] },
+  { pattern: /^#\/inspections\/([^/]+)\/finish$/, view: finishView, roles: ['inspector'], params: ['id'] },
+  { pattern: /^#\/role$/, view: roleView },
+];
+const HOME = { inspector: '#/inspections' };
+const DEVICE_CHECK_MS = 5000;
+const APPROVED_RECHECK_MS = 60000; // an approved device is re-checked rarely (revocation)
+
+let cleanup = null;
+let rendering = 0;
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+async function route() {
+  const turn = ++rendering;
+  const s = await session();
+  let hash = location.hash || '#/';
+  if (!s && hash !== '#/login') return navigate('#/login');
+  if (s && (hash === '#/' || hash === '#/login')) return navigate(HOME[s.user.role] || '#/role');
+  const match = ROUTES.map((r) => ({ r, m: hash.match(r.pattern) })).find((x) => x.m);
+  if (!match) return navigate('#/');
+  const { r, m } = match;
+  if (!r.public && r.roles && !r.roles.includes(s.user.role)) return navigate(HOME[s.user.role] || '#/role');
+  const params = Object.fromEntries((r.params || []).map((name, i) => [name, decodeURIComponent(m[i + 1])]));
+  if (cleanup) {
+    const previous = cleanup;
+    cleanup = null;
+    await previous();
+  }
+  if (turn !== rendering) return; // another navigation overtook this one
+  const root = byId('view');
+  root.replaceChildren();
+  renderHeader(s);
+  document.body.dataset.view = r.view.NAME || '';
+  const ctx = { session: s, navigate, refreshHeader: () => renderHeader(s), checkDevice: () => checkDevice({ force: true }) };
+  cleanup = (await r.view.render(root, params, ctx)) || null;
+  window.scrollTo(0, 0);
+}
+
+function renderHeader(s) {
+  const langs = LANGS.map((code) => h('button', {
+    class: `lang${code === currentLang() ? ' active' : ''}`, type: 'button', 'aria-pressed': String(code === currentLang()),
+    dataset: { lang: code }, onclick: async () => { await setLang(code); route(); },
+  }, t(`lang.${code}`)));
+  mount(byId('langs'), langs);
+  byId('user').textContent = s ? s.user.name : '';
+  byId('logout').hidden = !s;
+  renderNetwork();
+  renderDevice();
+}
+
+function renderNetwork() {
+  const online = navigator.onLine && reachable();
+  const el = byId('net');
+  el.textContent = t(online ? 'net.online' : 'net.offline');
+  el.className = `net ${online ? 'ok' : 'off'}`;
+}
+
+async function renderDevice() {
+  const s = await session();
+  const d = await device();
+  const banner = byId('device-banner');
+  if (!s || !['inspector', 'post_head'].includes(s.user.role)) {
+    banner.hidden = true;
+    return;
+  }
+  const status = d ? d.status : 'unregistered';
+  banner.hidden = status === 'approved';
+  banner.className = `banner ${status === 'revoked' ? 'bad' : 'warn'}`;
+  banner.dataset.status = status;
+  mount(banner, h('strong', {}, t(`device.${status}`)), ' ', h('span', {}, t(`device.${status}.hint`)));
+}
+
+let lastDeviceStatus = null;
+
+async function checkDevice({ force = false } = {}) {
+  const s = await session();
+  if (!s || !navigator.onLine || !['inspector', 'post_head'].includes(s.user.role)) return;
+  const known = await device();
+  if (!force && known && known.status === 'approved' && Date.now() - known.checked_at < APPROVED_RECHECK_MS) return;
+  try {
+    const d = await refreshDevice();
+    if (d.status === 'approved' && lastDeviceStatus !== 'approved') await requeueRefused('device_not_approved');
+    lastDeviceStatus = d.status;
+  } catch {
+    // Offline or the server is away: the banner keeps its last known state.
+  }
+  renderDevice();
+}
+
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    await navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' });
+  } catch (err) {
+    console.warn('service worker not registered', err);
+  }
+  navigator.serviceWorker.addEventListener('message', (e) => {
+    if (e.data && e.data.type === 'drain') kick();
+  });
+}
+
+async function boot() {
+  await initI18n();
+  byId('logout').addEventListener('click', async () => {
+    await logout();
+    if ('caches' in self) {
+      // What this inspector read stays with them: cached API answers and images go.
+      for (const name of await caches.keys()) if (!name.includes('-shell-')) await caches.delete(name);
+    }
+    navigate('#/login');
+  });
+  window.addEventListener('hashchange', route);
+  window.addEventListener('online', () => { renderNetwork(); kick({ force: true }); checkDevice({ force: true }); });
+  window.addEventListener('offline', renderNetwork);
+  onReachabilityChange(renderNetwork);
+  // An expired or revoked token: sign in again. Recordings stay queued and go on afterwards.
+  onUnauthenticated(async () => { await clearSession(); navigate('#/login'); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') { kick(); checkDevice({ force: true }); }
+  });
+  registerServiceWorker();
+  await route();
+  await recoverTakes();
+  kick();
+  checkDevice({ force: true });
+  setInterval(checkDevice, DEVICE_CHECK_MS);
+  applyStatic(document);
+}
+
+boot();
