@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -22,7 +23,7 @@ from backend.storage.factory import open_store
 log = logging.getLogger("dosmotr.demo")
 
 # (number, post, corridor, procedure, transport, lines)
-DEMO_DECLARATIONS = [
+DEMO_DECLARATIONS: list[tuple[Any, ...]] = [
     ("50508/221126/0000101", "ALTYNKOL", "green", "import",
      {"wagons": ["52817345"], "containers": ["MSKU9070323"]},
      [("8471300000", "Ноутбуки портативные", "коробки", 240, 3120.0, 2900.0)]),

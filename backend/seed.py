@@ -24,7 +24,7 @@ def _square(lat: float, lon: float, half_deg: float) -> dict[str, Any]:
 
 
 # Approximate locations of the two demo posts; the geofence is about 1.6 km across.
-DEMO_POSTS = [
+DEMO_POSTS: list[dict[str, Any]] = [
     {"code": "ALTYNKOL", "name": "Алтынколь (ж/д)", "kind": "rail", "has_idk": True,
      "center": (44.2105, 80.3620)},
     {"code": "ALAKOL", "name": "Алаколь (авто)", "kind": "road", "has_idk": False,

@@ -43,7 +43,7 @@ async def _advertise_tus(response: Response) -> Response:
 class UploadController(Controller):
     path = "/api/uploads"
     tags = ["uploads"]
-    after_request = _advertise_tus
+    after_request = _advertise_tus  # type: ignore[assignment]
 
     @post("/", guards=[roles(*RECORDERS)], status_code=201)
     async def create(self, request: ActorRequest, conn: Conn) -> Response[None]:
