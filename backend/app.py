@@ -21,6 +21,8 @@ from backend.alerts.routes import AlertController
 from backend.audit.routes import AuditController
 from backend.auth.middleware import BearerAuthMiddleware
 from backend.auth.routes import AuthController, UserSessionsController
+from backend.board.hub import BoardHub
+from backend.board.routes import AwaitingController, BoardController
 from backend.db.embedded import resolve_dsn
 from backend.db.migrate import migrate
 from backend.db.pool import connect, open_pool
@@ -28,12 +30,16 @@ from backend.declarations.routes import DeclarationController
 from backend.deps import provide_conn
 from backend.devices.routes import DeviceController
 from backend.errors import problem_handlers
+from backend.evidence.routes import EvidenceController
+from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
 from backend.posts.routes import PostController
+from backend.push.routes import PushController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
 from backend.recordings.sweeper import run_periodically
 from backend.recordings.upload_routes import UploadController
+from backend.review.routes import ReviewSampleController, SearchController
 from backend.settings import Settings, load_secrets
 from backend.storage.factory import open_store
 
@@ -54,6 +60,13 @@ API_CONTROLLERS = [
     UploadController,
     AlertController,
     AuditController,
+    PushController,
+    BoardController,
+    AwaitingController,
+    SearchController,
+    ReviewSampleController,
+    EvidenceController,
+    ExportController,
 ]
 
 
@@ -74,6 +87,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         app.state.dsn = url
         app.state.pool = await open_pool(url)
         app.state.store = open_store(settings.object_store, settings.data_dir)
+        app.state.board_hub = BoardHub(url)  # listens only once a board stream is opened
         sweeper = asyncio.create_task(run_periodically(app.state.pool, app.state.store))
         try:
             yield
@@ -81,6 +95,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await app.state.board_hub.close()
             await app.state.pool.close()
             if server is not None:
                 server.cleanup()

@@ -1,4 +1,4 @@
-"""dosmotr run | migrate | seed-demo | audit verify."""
+"""dosmotr run | migrate | seed-demo | audit verify | verify PACKAGE.zip."""
 
 from __future__ import annotations
 
@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="recompute the audit hash chain")
+    verify = sub.add_parser("verify", help="check an evidence package offline")
+    verify.add_argument("package", help="the zip from GET /api/declarations/{id}/evidence-package")
     return parser
 
 
@@ -178,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_seed(settings)
         if args.command == "audit":
             return cmd_audit_verify(settings)
+        if args.command == "verify":
+            from backend.evidence.verify import main as verify_package
+
+            return verify_package(args.package)
     except SettingsError as exc:
         print(f"dosmotr: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -28,3 +28,21 @@ async def enqueue_validation(conn: asyncpg.Connection, recording_id: str) -> Non
     await queries.enqueue(
         VALIDATE_RECORDING, msgspec.json.encode(ValidateRecording(recording_id)), priority=0
     )
+
+
+DELIVER_PUSH = "deliver_push"
+
+
+class DeliverPush(msgspec.Struct, frozen=True):
+    """One web-push fan-out: an alert to its recipients' subscriptions, or a test
+    notification (`test_id`) to one user's subscriptions."""
+
+    alert_id: str | None = None
+    test_id: str | None = None
+    user_id: str | None = None
+
+
+async def enqueue_push(conn: asyncpg.Connection, job: DeliverPush) -> None:
+    """Runs on the caller's connection, so the job commits (or not) with the alert."""
+    queries = Queries(AsyncpgDriver(conn))
+    await queries.enqueue(DELIVER_PUSH, msgspec.json.encode(job), priority=10)

@@ -30,6 +30,8 @@ ENV_VARS = (
     "DOSMOTR_PUSH_HOSTS",
     "DOSMOTR_DEMO_PASSWORD",
     "DOSMOTR_TOKEN_PEPPER",
+    "DOSMOTR_VAPID_PRIVATE_KEY",
+    "DOSMOTR_VAPID_SUBJECT",
     "DOSMOTR_WORKER_CONCURRENCY",
     "DOSMOTR_MODEL_THREADS",
     "DOSMOTR_MODELS_DIR",
@@ -50,6 +52,15 @@ class SettingsError(Exception):
 
 class Secrets(msgspec.Struct, frozen=True):
     token_pepper: str
+    # Web push (RFC 8292): the P-256 key the server signs VAPID JWTs with; base64url of the
+    # raw 32-byte scalar, or PEM. Browsers bind subscriptions to its public half, so it must
+    # outlive restarts and be the same in every API and worker process.
+    vapid_private_key: str
+
+
+class _SecretsFile(msgspec.Struct, frozen=True):
+    token_pepper: str | None = None
+    vapid_private_key: str | None = None
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -62,6 +73,8 @@ class Settings(msgspec.Struct, frozen=True):
     push_hosts: tuple[str, ...]
     demo_password: str
     token_pepper: str | None = None
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:push@dosmotr.kz"
     token_ttl_s: int = 12 * 3600
     max_json_body: int = 1 << 20
     max_image_body: int = 200 << 20
@@ -100,6 +113,8 @@ class Settings(msgspec.Struct, frozen=True):
             push_hosts=push_hosts,
             demo_password=env.get("DOSMOTR_DEMO_PASSWORD", "demo-only"),
             token_pepper=env.get("DOSMOTR_TOKEN_PEPPER") or None,
+            vapid_private_key=env.get("DOSMOTR_VAPID_PRIVATE_KEY") or None,
+            vapid_subject=env.get("DOSMOTR_VAPID_SUBJECT") or "mailto:push@dosmotr.kz",
             worker_concurrency=int(env.get("DOSMOTR_WORKER_CONCURRENCY", "2")),
             model_threads=int(env.get("DOSMOTR_MODEL_THREADS", "2")),
             models_dir=Path(env["DOSMOTR_MODELS_DIR"]).resolve()
@@ -111,26 +126,46 @@ class Settings(msgspec.Struct, frozen=True):
 def load_secrets(settings: Settings) -> Secrets:
     """Secrets come from the environment, else from `secrets.json` in the data dir.
 
-    In demo mode a missing file is generated on first run; production refuses to invent
-    secrets, because a pepper that changes on restart silently logs everybody out and a
-    generated one may never have been backed up.
+    In demo mode a missing secret is generated into that file on first run; production
+    refuses to invent secrets, because a pepper that changes on restart silently logs
+    everybody out, a new VAPID key silently orphans every push subscription, and a generated
+    one may never have been backed up.
     """
-    if settings.token_pepper:
-        return Secrets(token_pepper=settings.token_pepper)
     path = settings.data_dir / "secrets.json"
+    stored = _SecretsFile()
     if path.exists():
         try:
-            return msgspec.json.decode(path.read_bytes(), type=Secrets)
+            stored = msgspec.json.decode(path.read_bytes(), type=_SecretsFile)
         except msgspec.DecodeError as exc:
             raise SettingsError(f"{path} is not a valid secrets file: {exc}") from exc
+    pepper = settings.token_pepper or stored.token_pepper
+    vapid = settings.vapid_private_key or stored.vapid_private_key
     if settings.production:
-        raise SettingsError(
-            "production mode needs DOSMOTR_TOKEN_PEPPER or a secrets.json in the data dir"
-        )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    generated = Secrets(token_pepper=secrets.token_urlsafe(32))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(msgspec.to_builtins(generated)))
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return generated
+        if not pepper:
+            raise SettingsError(
+                "production mode needs DOSMOTR_TOKEN_PEPPER or a secrets.json in the data dir"
+            )
+        if not vapid:
+            raise SettingsError(
+                "production mode needs DOSMOTR_VAPID_PRIVATE_KEY or a secrets.json in the data dir"
+            )
+    from backend.push.vapid import InvalidVapidKey, generate_private_key, load_private_key
+
+    generated = {}
+    if not pepper:
+        pepper = generated["token_pepper"] = secrets.token_urlsafe(32)
+    if not vapid:
+        vapid = generated["vapid_private_key"] = generate_private_key()
+    try:
+        load_private_key(vapid)
+    except InvalidVapidKey as exc:
+        raise SettingsError(f"the VAPID private key is not usable: {exc}") from exc
+    if generated:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        merged = {**msgspec.to_builtins(stored), **generated}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k: v for k, v in merged.items() if v is not None}))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    assert pepper and vapid
+    return Secrets(token_pepper=pepper, vapid_private_key=vapid)

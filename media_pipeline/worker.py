@@ -28,7 +28,7 @@ from pgqueuer.types import QueueExecutionMode
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.jobs import VALIDATE_RECORDING, ValidateRecording
-from backend.storage.base import ObjectExists, ObjectStore
+from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
 from media_pipeline import jobs_repo
 from media_pipeline.context import Models
 from media_pipeline.renditions import make_all
@@ -99,11 +99,13 @@ class RecordingValidator:
             kind, content_type = RENDITION_KINDS[suffix]
             key = f"renditions/{recording_id}/{kind}{Path(suffix).suffix}"
             try:
-                info = await self.store.put_bytes(key, await asyncio.to_thread(p.read_bytes), content_type)
+                info: ObjectInfo | None = await self.store.put_bytes(
+                    key, await asyncio.to_thread(p.read_bytes), content_type
+                )
             except ObjectExists:
                 info = await self.store.stat(key)  # written by an earlier, interrupted run
-                if info is None:
-                    continue
+            if info is None:
+                continue
             out.append((kind, key, content_type, info.size, info.sha256))
         return out
 
@@ -148,6 +150,12 @@ def build_queue_manager(conn: asyncpg.Connection, validator: RecordingValidator,
         VALIDATE_RECORDING, concurrency_limit=concurrency, on_failure="hold",
         executor_factory=retrying_executor,
     )(validator)
+    from backend.push.delivery import register as register_push  # alerts' web push
+
+    register_push(qm, validator.pool)
+    from media_pipeline.idk_assess import register_idk_assessment  # the X-ray second opinion
+
+    register_idk_assessment(qm, validator)
     return qm
 
 

@@ -1,4 +1,5 @@
-"""Alerts are records first (an inbox per user); push delivery comes after the commit."""
+"""Alerts are records first (an inbox per user); push delivery is queued with them and runs
+after the commit (backend/push/delivery.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 import msgspec
+
+from backend.jobs import DeliverPush, enqueue_push
 
 INSERT_ALERT = """
 INSERT INTO alerts (kind, post_code, object_type, object_id, title, body, link, dedupe_key)
@@ -22,6 +25,11 @@ WHERE active AND ((role = 'post_head' AND post_code = $2) OR ($3 AND role = 'aud
 ON CONFLICT DO NOTHING
 """
 
+HAS_SUBSCRIBERS = """
+SELECT EXISTS (SELECT 1 FROM alert_recipients r JOIN push_subscriptions s ON s.user_id = r.user_id
+               WHERE r.alert_id = $1)
+"""
+
 
 async def raise_alert(
     conn: asyncpg.Connection,
@@ -36,13 +44,19 @@ async def raise_alert(
     link: str | None = None,
     auditors: bool = False,
 ) -> str | None:
-    """Record an alert once per `dedupe_key`; returns its id, or None if it already existed."""
+    """Record an alert once per `dedupe_key`; returns its id, or None if it already existed.
+
+    A new alert whose recipients have push subscriptions queues one `deliver_push` job in the
+    caller's transaction: the push goes out after the commit, from a worker, never twice.
+    """
     alert_id = await conn.fetchval(
         INSERT_ALERT, kind, post_code, object_type, object_id, title, body, link, dedupe_key
     )
     if alert_id is None:
         return None
     await conn.execute(ADD_RECIPIENTS, alert_id, post_code, auditors)
+    if await conn.fetchval(HAS_SUBSCRIBERS, alert_id):
+        await enqueue_push(conn, DeliverPush(alert_id=str(alert_id)))
     return str(alert_id)
 
 

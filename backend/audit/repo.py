@@ -22,6 +22,30 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 
 
+# Every committed change at a post is announced on this channel (NOTIFY is delivered at commit,
+# never for a rollback), so live boards in any API process refresh without polling.
+BOARD_CHANNEL = "dosmotr_board"
+# Objects that belong to a post; their post is looked up in the same statement as the NOTIFY.
+POST_OBJECTS = frozenset({"declaration", "inspection", "recording", "upload", "idk_scan", "device"})
+
+NOTIFY_CHANGE = """
+SELECT pg_notify($6::text, json_build_object(
+         'post_code', p.code, 'object_type', $1::text, 'object_id', $2::text,
+         'action', $3::text, 'seq', $4::bigint)::text)
+FROM (SELECT coalesce($5::text, CASE $1::text
+        WHEN 'declaration' THEN (SELECT post_code FROM declarations WHERE id = $2)
+        WHEN 'inspection' THEN (SELECT post_code FROM inspections WHERE id = $2)
+        WHEN 'recording' THEN (SELECT i.post_code FROM recordings r
+                               JOIN inspections i ON i.id = r.inspection_id WHERE r.id = $2)
+        WHEN 'upload' THEN (SELECT i.post_code FROM uploads u
+                            JOIN inspections i ON i.id = u.inspection_id WHERE u.id = $2)
+        WHEN 'idk_scan' THEN (SELECT post_code FROM idk_scans WHERE id = $2)
+        WHEN 'device' THEN (SELECT post_code FROM devices WHERE id = $2)
+      END) AS code) p
+WHERE p.code IS NOT NULL
+"""
+
+
 def _plain(payload: Any) -> Any:
     # Through JSON and back: what is hashed is exactly what jsonb will hand back later.
     return msgspec.json.decode(msgspec.json.encode(payload))
@@ -35,8 +59,12 @@ async def append(
     object_type: str,
     object_id: str,
     payload: Any,
+    post_code: str | None = None,
 ) -> int:
-    """Append one event inside the caller's transaction; returns its sequence number."""
+    """Append one event inside the caller's transaction; returns its sequence number.
+
+    Changes to a post's objects are also announced on BOARD_CHANNEL (`post_code`, if the
+    caller knows it, saves the lookup)."""
     if not conn.is_in_transaction():
         raise RuntimeError("audit.append must run inside the transaction of the change it records")
     await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK_KEY)
@@ -48,6 +76,10 @@ async def append(
     await conn.execute(
         INSERT_EVENT, seq, at, actor_id, action, object_type, object_id, body, prev, digest
     )
+    if post_code is not None or object_type in POST_OBJECTS:
+        await conn.execute(
+            NOTIFY_CHANGE, object_type, object_id, action, seq, post_code, BOARD_CHANNEL
+        )
     return int(seq)
 
 

@@ -81,7 +81,8 @@ SELECT d.id, d.number, d.procedure, d.post_code, d.declarant, d.corridor, d.decl
        coalesce((SELECT array_agg(u.number ORDER BY u.number) FROM transport_units u
                  WHERE u.declaration_id = d.id AND u.kind = 'container'), '{}') AS containers,
        coalesce((SELECT array_agg(s.scan_id ORDER BY s.created_at) FROM scan_links s
-                 WHERE s.declaration_id = d.id), '{}') AS linked_scan_ids
+                 WHERE s.declaration_id = d.id AND s.unlinked_at IS NULL), '{}')
+         AS linked_scan_ids
 FROM declarations d
 LEFT JOIN inspections i ON i.declaration_id = d.id
 LEFT JOIN release_decisions rd ON rd.declaration_id = d.id

@@ -62,10 +62,14 @@ WHERE d.id = $1
 
 UNITS = "SELECT kind, number FROM transport_units WHERE declaration_id = $1 ORDER BY kind, number"
 
+# Active links only. A manual link may name the declared units its image shows (the scanner
+# misread the number): the gate counts the image as showing them.
 SCANS = """
-SELECT s.id, s.wagon_number, s.container_numbers, s.verdict
+SELECT s.id, CASE WHEN l.covers_wagon <> '' THEN l.covers_wagon ELSE s.wagon_number END
+         AS wagon_number,
+       s.container_numbers || l.covers_containers AS container_numbers, s.verdict
 FROM scan_links l JOIN idk_scans s ON s.id = l.scan_id
-WHERE l.declaration_id = $1
+WHERE l.declaration_id = $1 AND l.unlinked_at IS NULL
 ORDER BY s.scanned_at
 """
 

@@ -1,4 +1,5 @@
-"""Tie IDK scans to declarations by wagon or container number, whichever arrives first.
+"""Tie IDK scans to declarations by wagon or container number, whichever arrives first, or by
+the operator's hand (with a reason); links end by being stamped, never by deletion.
 
 A scan links to the open (not released, not refused) declarations of its own post that
 declare its wagon or one of its containers. Linking runs both when a scan is registered and
@@ -11,13 +12,29 @@ from __future__ import annotations
 import re
 
 import asyncpg
+import msgspec
 
 from backend.audit import repo as audit
+from backend.auth.actor import Actor
 from backend.declarations.schemas import normalise_unit
-from backend.errors import InvalidRequest
-from backend.idk import repo
-from backend.idk.schemas import InvalidContainerNumber
+from backend.errors import Conflict, Forbidden, InvalidRequest, InvalidState, NotFound
+from backend.idk import assist_repo, repo
+from backend.idk.assessment import enforce_disagreement
+from backend.idk.jobs import enqueue_assessment
+from backend.idk.schemas import Assessment, InvalidContainerNumber, LinkIn
 from backend.inspections.service import require_inspection
+
+
+class AlreadyLinked(Conflict):
+    code, title = "already_linked", "The scan is already linked to this declaration"
+
+
+class UnitNotDeclared(InvalidRequest):
+    code, title = "unit_not_declared", "The declaration does not declare this wagon or container"
+
+
+class LinkNotFound(NotFound):
+    code, title = "link_not_found", "The scan is not linked to this declaration"
 
 # Owner code (3 letters) + category letter, 6-digit serial, check digit. The check digit is
 # verified where the number is read (OCR); a scanner's typo must not lose the image here.
@@ -88,4 +105,98 @@ async def link_declaration(
     scan_ids = [s for s, _ in new]
     if scan_ids and await repo.suspicious_among(conn, scan_ids):
         await require_inspection(conn, declaration_id, reason="idk_suspicion", actor_id=actor_id)
+    for scan_id in scan_ids:
+        await _after_link(conn, scan_id, actor_id)
     return scan_ids
+
+
+async def _after_link(conn: asyncpg.Connection, scan_id: str, actor_id: str | None) -> None:
+    """A scan's declarations changed: a `clear` over a flagged image reaches the new one now,
+    and the model re-judges the declared goods against the image."""
+    scan = await assist_repo.scan_for_assessment(conn, scan_id)
+    if scan is not None and scan["assessment"]:
+        assessment = msgspec.convert(scan["assessment"], Assessment)
+        await enforce_disagreement(conn, scan, assessment, actor_id)
+    await enqueue_assessment(conn, scan_id, "linked")
+
+
+async def link_manually(
+    conn: asyncpg.Connection, actor: Actor, scan_id: str, data: LinkIn
+) -> None:
+    """The operator ties a scan to a declaration the numbers did not match (a misread wagon
+    number, a re-loaded container). Audited with the reason; a suspicion reaches it at once."""
+    async with conn.transaction():
+        scan = await _own_scan(conn, actor, scan_id)
+        decl = await _open_declaration(conn, scan, data.declaration_id)
+        wagon, containers = await _covers(conn, decl, data)
+        link_id = await repo.insert_manual_link(conn, scan_id, decl["id"], actor.id, data.reason,
+                                                wagon, containers)
+        if link_id is None:
+            raise AlreadyLinked(f"scan {scan_id} is already linked to declaration {decl['number']}")
+        await audit.append(
+            conn, actor_id=actor.id, action="idk_scan.linked", object_type="idk_scan",
+            object_id=scan_id,
+            payload={"declaration_id": decl["id"], "matched_on": "manual", "reason": data.reason,
+                     "link_id": link_id, "covers_wagon": wagon, "covers_containers": containers},
+        )
+        if scan["verdict"] == "suspicion":
+            await require_inspection(conn, decl["id"], reason="idk_suspicion", actor_id=actor.id)
+        await _after_link(conn, scan_id, actor.id)
+
+
+async def unlink(
+    conn: asyncpg.Connection, actor: Actor, scan_id: str, declaration_id: str, reason: str
+) -> None:
+    """End a link, keeping it as history. What the link already set off (a red corridor, an
+    inspection) stays: unlinking is not a way to green."""
+    async with conn.transaction():
+        scan = await _own_scan(conn, actor, scan_id)
+        decl = await _open_declaration(conn, scan, declaration_id)
+        ended = await repo.unlink(conn, scan_id, decl["id"], actor.id, reason)
+        if ended is None:
+            raise LinkNotFound(f"scan {scan_id} is not linked to declaration {decl['number']}")
+        await audit.append(
+            conn, actor_id=actor.id, action="idk_scan.unlinked", object_type="idk_scan",
+            object_id=scan_id,
+            payload={"declaration_id": decl["id"], "matched_on": ended["matched_on"],
+                     "reason": reason, "link_id": ended["id"]},
+        )
+        await enqueue_assessment(conn, scan_id, "unlinked")
+
+
+async def _covers(
+    conn: asyncpg.Connection, decl: asyncpg.Record, data: LinkIn
+) -> tuple[str, list[str]]:
+    """The units the operator says the image shows: they must be units of the declaration."""
+    wagon = normalise_wagon(data.wagon_number)
+    containers = normalise_containers(data.container_numbers)
+    declared = await repo.declared_units(conn, decl["id"])
+    strangers = ([wagon] if wagon and ("wagon", wagon) not in declared else []) + [
+        c for c in containers if ("container", c) not in declared]
+    if strangers:
+        raise UnitNotDeclared(
+            f"declaration {decl['number']} does not declare {', '.join(strangers)}",
+            field="wagon_number" if wagon in strangers else "container_numbers",
+        )
+    return wagon, containers
+
+
+async def _own_scan(conn: asyncpg.Connection, actor: Actor, scan_id: str) -> asyncpg.Record:
+    scan = await repo.lock_scan(conn, scan_id)
+    if scan is None or actor.post_code != scan["post_code"]:
+        raise NotFound(f"scan {scan_id} not found")
+    if actor.role != "idk_operator":
+        raise Forbidden("only the IDK operator of the scan's post links scans")
+    return scan
+
+
+async def _open_declaration(
+    conn: asyncpg.Connection, scan: asyncpg.Record, declaration_id: str
+) -> asyncpg.Record:
+    decl = await repo.lock_declaration(conn, declaration_id)
+    if decl is None or decl["post_code"] != scan["post_code"]:
+        raise NotFound(f"declaration {declaration_id} not found")
+    if decl["status"] in ("released", "refused"):
+        raise InvalidState(f"declaration {decl['number']} is already {decl['status']}; "
+                           "its links are history")
+    return decl

@@ -1,11 +1,12 @@
-"""IDK scans: upload (multipart), verdict, read, image, list."""
+"""IDK scans: upload (one image or a whole composition), verdict, links, read, image, list,
+conclusion."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -14,9 +15,10 @@ from litestar.response import Stream
 from backend.auth.actor import Actor
 from backend.auth.guards import roles
 from backend.deps import Conn
-from backend.errors import BodyTooLarge
-from backend.idk import service
-from backend.idk.schemas import ScanOut, ScanUpload, VerdictIn
+from backend.errors import BodyTooLarge, InvalidRequest
+from backend.idk import conclusion_service, linking, service
+from backend.idk.batch import MAX_ROWS, BatchOut, register_batch
+from backend.idk.schemas import LinkIn, ScanOut, ScanUpload, UnlinkIn, VerdictIn
 from backend.settings import Settings
 
 ActorRequest = Request[Actor, str, State]
@@ -31,14 +33,16 @@ def _settings_default(name: str) -> int:
 # here is the default image limit plus room for the form fields; the handler then holds the
 # image to the configured `max_image_body`.
 UPLOAD_BODY_CEILING = _settings_default("max_image_body") + (1 << 20)
+# A composition streams to disk part by part; the configured limit holds each image.
+BATCH_BODY_CEILING = MAX_ROWS * UPLOAD_BODY_CEILING
 
 
 class IdkScanController(Controller):
-    path = "/api/idk/scans"
+    path = "/api/idk"
     tags = ("idk",)
 
     @post(
-        "/",
+        "/scans",
         guards=[roles("idk_operator", "admin")],
         status_code=201,
         request_max_body_size=UPLOAD_BODY_CEILING,
@@ -61,13 +65,67 @@ class IdkScanController(Controller):
         )
         return Response(scan, status_code=201 if created else 200)
 
-    @post("/{scan_id:str}/verdict", guards=[roles("idk_operator")], status_code=200)
-    async def verdict(
-        self, scan_id: str, data: VerdictIn, request: ActorRequest, conn: Conn
-    ) -> ScanOut:
-        return await service.give_verdict(conn, request.user, scan_id, data)
+    @post(
+        "/batches",
+        guards=[roles("idk_operator", "admin")],
+        status_code=200,
+        request_max_body_size=BATCH_BODY_CEILING,
+    )
+    async def batch(self, request: ActorRequest, state: State, conn: Conn) -> BatchOut:
+        """multipart/form-data: `rows` (JSON list of scan fields: image_id, scanner,
+        composition_number, wagon_number, container_numbers [list], scanned_at) and one file
+        part `image_<index>` per row; an admin adds `post_code`. Each row applies on its own."""
+        settings = state.settings
+        return await register_batch(
+            conn, state.store, request.user, request.stream(),
+            request.headers.get("content-type", ""), settings.data_dir / "tmp",
+            settings.max_image_body,
+        )
 
-    @get("/", guards=[roles(*READERS)])
+    @post("/scans/{scan_id:str}/verdict", guards=[roles("idk_operator")], status_code=200)
+    async def verdict(
+        self, scan_id: str, data: VerdictIn, request: ActorRequest, state: State, conn: Conn
+    ) -> ScanOut:
+        return await service.give_verdict(conn, request.user, scan_id, data, state.store)
+
+    @post("/scans/{scan_id:str}/links", guards=[roles("idk_operator")], status_code=200)
+    async def link(self, scan_id: str, data: LinkIn, request: ActorRequest, conn: Conn) -> ScanOut:
+        await linking.link_manually(conn, request.user, scan_id, data)
+        return await service.get_scan(conn, request.user, scan_id)
+
+    @delete(
+        "/scans/{scan_id:str}/links/{declaration_id:str}", guards=[roles("idk_operator")],
+        status_code=200,
+    )
+    async def unlink(
+        self, scan_id: str, declaration_id: str, request: ActorRequest, conn: Conn,
+        data: UnlinkIn | None = None,
+        reason: Annotated[str | None, Parameter(query="reason", max_length=4000)] = None,
+    ) -> ScanOut:
+        """The reason comes in the body `{reason}` or as `?reason=`."""
+        said = data.reason if data is not None else reason
+        try:
+            checked = msgspec.convert({"reason": said}, UnlinkIn) if said is not None else None
+        except msgspec.ValidationError as exc:
+            raise InvalidRequest(str(exc), field="reason") from None
+        if checked is None:
+            raise InvalidRequest("unlinking needs a reason", field="reason")
+        await linking.unlink(conn, request.user, scan_id, declaration_id, checked.reason)
+        return await service.get_scan(conn, request.user, scan_id)
+
+    @get("/scans/{scan_id:str}/conclusion.pdf", guards=[roles(*READERS)])
+    async def conclusion_pdf(
+        self, scan_id: str, request: ActorRequest, state: State, conn: Conn
+    ) -> Response[bytes]:
+        return await _conclusion(conn, state, request.user, scan_id, "pdf")
+
+    @get("/scans/{scan_id:str}/conclusion.html", guards=[roles(*READERS)])
+    async def conclusion_html(
+        self, scan_id: str, request: ActorRequest, state: State, conn: Conn
+    ) -> Response[bytes]:
+        return await _conclusion(conn, state, request.user, scan_id, "html")
+
+    @get("/scans", guards=[roles(*READERS)])
     async def list_scans(
         self,
         request: ActorRequest,
@@ -79,11 +137,11 @@ class IdkScanController(Controller):
     ) -> list[ScanOut]:
         return await service.list_scans(conn, request.user, post_code, unlinked, verdict, limit)
 
-    @get("/{scan_id:str}", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}", guards=[roles(*READERS)])
     async def get_one(self, scan_id: str, request: ActorRequest, conn: Conn) -> ScanOut:
         return await service.get_scan(conn, request.user, scan_id)
 
-    @get("/{scan_id:str}/image", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/image", guards=[roles(*READERS)])
     async def image(
         self, scan_id: str, request: ActorRequest, state: State, conn: Conn
     ) -> Stream:
@@ -102,3 +160,26 @@ class IdkScanController(Controller):
 
 def _ext(key: str) -> str:
     return key.rsplit(".", 1)[-1]
+
+
+# The HTML conclusion carries user text (notes): it may show its own inline pictures and
+# styles, nothing else, and never runs script.
+HTML_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+
+
+async def _conclusion(
+    conn: Conn, state: State, actor: Actor, scan_id: str, fmt: conclusion_service.Format
+) -> Response[bytes]:
+    data, sha, issued = await conclusion_service.open_conclusion(
+        conn, state.store, actor, scan_id, fmt
+    )
+    headers = {
+        "ETag": f'"{sha}"',
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": f'inline; filename="idk-conclusion-{scan_id}.{fmt}"',
+        "X-Dosmotr-Conclusion": "issued" if issued else "draft",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if fmt == "html":
+        headers["Content-Security-Policy"] = HTML_CSP
+    return Response(data, media_type=conclusion_service.CONTENT_TYPES[fmt], headers=headers)

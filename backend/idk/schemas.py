@@ -18,6 +18,7 @@ ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 Pixel = Annotated[int, msgspec.Meta(ge=0)]
 Extent = Annotated[int, msgspec.Meta(gt=0)]
 Verdict = Literal["suspicion", "clear"]
+Reason = Annotated[str, msgspec.Meta(min_length=10, max_length=4000, pattern=r"\S")]
 
 
 class ImageIdConflict(Conflict):
@@ -93,6 +94,91 @@ class VerdictIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     )
 
 
+class LinkIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A manual link. `wagon_number` / `container_numbers` name the declared units the image
+    shows when the scanner recorded them wrong; the release gate then counts them as scanned."""
+
+    declaration_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    reason: Reason
+    wagon_number: ShortText = ""
+    container_numbers: Annotated[list[ShortText], msgspec.Meta(max_length=16)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class UnlinkIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class LinkRecord(msgspec.Struct, frozen=True):
+    declaration_id: str
+    matched_on: str  # "wagon:…,container:…" when found by number, "manual" when an operator linked
+    linked_at: datetime
+    covers_wagon: str
+    covers_containers: list[str]
+    linked_by: str | None
+    link_reason: str | None
+    unlinked_at: datetime | None
+    unlinked_by: str | None
+    reason: str | None
+
+
+class Anomaly(msgspec.Struct, frozen=True):
+    """A region the model finds unusual, in image pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+    kind: str  # dense_block | void | organic_mass
+
+
+class ConsistencyCheck(msgspec.Struct, frozen=True):
+    name: str  # loaded | homogeneous | mass
+    score: float
+    detail: str
+    # the figures behind it, for screens that word it in their own language:
+    # loaded: fill of the bay vs places declared; mass: kg from the image vs kg declared;
+    # homogeneous: the concealment's score vs 0
+    observed: float | None = None
+    declared: float | None = None
+
+
+class Consistency(msgspec.Struct, frozen=True):
+    """Declared goods against the image: 1 agrees, 0 contradicts, null nothing to compare."""
+
+    score: float | None
+    detail: str
+    checks: list[ConsistencyCheck] = msgspec.field(default_factory=list)
+
+
+class ModelRef(msgspec.Struct, frozen=True):
+    name: str
+    sha256: str
+
+
+class ImageFigures(msgspec.Struct, frozen=True):
+    """What the model reads off the image, whatever was declared."""
+
+    fill: float | None  # share of the bay's length holding cargo; null when no bay was found
+    mass_kg: float  # mass the load's attenuation implies (scanner calibration in the manifest)
+    bay_fraction: float
+    mean_attenuation: float  # plain image statistic inside the bay
+
+
+class Assessment(msgspec.Struct, frozen=True):
+    model: ModelRef
+    anomalies: list[Anomaly]
+    consistency: Consistency
+    flagged: bool  # an anomaly at or over its threshold, or consistency under its threshold
+    reasons: list[str]
+    image: ImageFigures
+    thresholds: dict[str, float]
+    declaration_ids: list[str]  # what the consistency was judged against
+    assessed_at: datetime
+
+
 class UserRef(msgspec.Struct, frozen=True):
     id: str
     name: str
@@ -121,7 +207,9 @@ class ScanOut(msgspec.Struct, frozen=True):
     created_by: str
     created_at: datetime
     # The X-ray model's opinion; null until the model has run.
-    assessment: dict[str, Any] | None
+    assessment: Assessment | None
+    # Every link this scan ever had, active or ended (an unlink is history, not a deletion).
+    links: list[LinkRecord] = msgspec.field(default_factory=list)
 
 
 class LinkedScan(msgspec.Struct, frozen=True):

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
+import msgspec
 
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import Forbidden, InvalidRequest, NotFound
-from backend.idk import linking, repo
-from backend.idk.images import ImageInfo, inspect_image_async
+from backend.idk import assist_repo, conclusion_service, linking, repo
+from backend.idk.assessment import enforce_disagreement
+from backend.idk.images import ImageInfo, inspect_image_async, inspect_image_file_async
+from backend.idk.jobs import enqueue_assessment
 from backend.idk.schemas import (
+    Assessment,
     ImageIdConflict,
     RiskArea,
     RiskAreaOutside,
@@ -30,6 +36,7 @@ from backend.storage.base import ObjectExists, ObjectStore
 log = logging.getLogger("dosmotr.idk")
 
 LIST_LIMIT_MAX = 500
+STORE_BLOCK = 8 << 20
 
 
 def normalise_fields(fields: ScanFields) -> ScanFields:
@@ -69,30 +76,41 @@ async def _store_image(store: ObjectStore, key: str, data: bytes, image: ImageIn
     try:
         await store.put_bytes(key, data, image.content_type)
     except ObjectExists:
-        # A replay racing us, or an earlier attempt whose database write failed. The key
-        # names the content's hash, so what is there is this image unless the store is damaged.
-        info = await store.stat(key)
-        if info is None or info.sha256 != image.sha256:
-            raise RuntimeError(f"object {key} exists with other content") from None
+        await _check_existing(store, key, image)
 
 
-async def register_scan(
-    conn: asyncpg.Connection,
-    store: ObjectStore,
-    actor_id: str,
-    post_code: str,
-    fields: ScanFields,
-    image: bytes,
-    content_type: str,
+async def _check_existing(store: ObjectStore, key: str, image: ImageInfo) -> None:
+    # A replay racing us, or an earlier attempt whose database write failed. The key
+    # names the content's hash, so what is there is this image unless the store is damaged.
+    info = await store.stat(key)
+    if info is None or info.sha256 != image.sha256:
+        raise RuntimeError(f"object {key} exists with other content") from None
+
+
+async def _store_file(store: ObjectStore, key: str, path: Path, image: ImageInfo) -> None:
+    """Copy a file into the store a block at a time (the store's resumable append), so a
+    large image is never held whole in memory."""
+    try:
+        token = await store.begin_append(key, image.content_type)
+    except ObjectExists:
+        await _check_existing(store, key, image)
+        return
+    offset = 0
+    with path.open("rb") as fh:
+        while block := await asyncio.to_thread(fh.read, STORE_BLOCK):
+            offset = await store.append(key, token, offset, block)
+    info = await store.complete_append(key, token)
+    if info.sha256 != image.sha256:
+        raise RuntimeError(f"object {key} was stored with another digest")
+
+
+StoreImage = Callable[[str], Awaitable[None]]
+
+
+async def _register(
+    conn: asyncpg.Connection, actor_id: str, post_code: str, fields: ScanFields,
+    info: ImageInfo, put: StoreImage,
 ) -> tuple[ScanOut, bool]:
-    """Register a scan and its image at a post and link it; returns (scan, created).
-
-    `content_type` is the sender's label, a hint only: the bytes decide the type.
-    """
-    fields = normalise_fields(fields)
-    info = await inspect_image_async(image)
-    if content_type and content_type.split(";")[0].strip().lower() != info.content_type:
-        log.debug("image %s labelled %s is %s", fields.image_id, content_type, info.content_type)
     existing = await repo.scan_by_image_id(conn, fields.image_id)
     if existing is not None:
         return _replay_or_conflict(existing, post_code, info), False
@@ -100,7 +118,7 @@ async def register_scan(
         raise InvalidRequest(f"unknown post {post_code}", field="post_code")
     key = image_key(post_code, fields.image_id, info)
     # Evidence first: a scan row never points at an object that is not there.
-    await _store_image(store, key, image, info)
+    await put(key)
     async with conn.transaction():
         scan_id = await repo.insert_scan(conn, post_code, fields, key, info, actor_id)
         if scan_id is None:
@@ -123,9 +141,47 @@ async def register_scan(
         await linking.link_scan(
             conn, scan_id, post_code, fields.wagon_number, fields.container_numbers, actor_id
         )
+        await enqueue_assessment(conn, scan_id, "registered")
         scan = await repo.scan_by_id(conn, scan_id)
     assert scan is not None
     return scan, True
+
+
+async def register_scan(
+    conn: asyncpg.Connection,
+    store: ObjectStore,
+    actor_id: str,
+    post_code: str,
+    fields: ScanFields,
+    image: bytes,
+    content_type: str,
+) -> tuple[ScanOut, bool]:
+    """Register a scan and its image at a post and link it; returns (scan, created).
+
+    `content_type` is the sender's label, a hint only: the bytes decide the type.
+    """
+    fields = normalise_fields(fields)
+    info = await inspect_image_async(image)
+    if content_type and content_type.split(";")[0].strip().lower() != info.content_type:
+        log.debug("image %s labelled %s is %s", fields.image_id, content_type, info.content_type)
+    return await _register(conn, actor_id, post_code, fields, info,
+                           lambda key: _store_image(store, key, image, info))
+
+
+async def register_scan_file(
+    conn: asyncpg.Connection,
+    store: ObjectStore,
+    actor_id: str,
+    post_code: str,
+    fields: ScanFields,
+    path: Path,
+    sha256: str | None = None,
+) -> tuple[ScanOut, bool]:
+    """`register_scan` for an image already on disk (a streamed upload part)."""
+    fields = normalise_fields(fields)
+    info = await inspect_image_file_async(path, sha256)
+    return await _register(conn, actor_id, post_code, fields, info,
+                           lambda key: _store_file(store, key, path, info))
 
 
 def upload_post(actor: Actor, post_code: str | None) -> str:
@@ -165,20 +221,34 @@ def _check_areas(areas: list[RiskArea], width: int, height: int) -> None:
 
 
 async def give_verdict(
-    conn: asyncpg.Connection, actor: Actor, scan_id: str, data: VerdictIn
+    conn: asyncpg.Connection, actor: Actor, scan_id: str, data: VerdictIn,
+    store: ObjectStore | None = None,
 ) -> ScanOut:
-    """The operator's verdict, final once given. `suspicion` sends every linked declaration
-    to inspection (red corridor) and alerts the post head, in the same transaction."""
+    """The operator's verdict, final once given, with its conclusion (when a store is given;
+    otherwise the conclusion is issued on first reading). `suspicion` sends every linked
+    declaration to inspection (red corridor) and alerts the post head; `clear` over an image
+    the model flagged sends them to inspection too. All in one transaction."""
+    scan = await repo.scan_by_id(conn, scan_id)
+    if scan is None or actor.post_code != scan.post_code:
+        raise NotFound(f"scan {scan_id} not found")
+    if actor.role != "idk_operator":
+        raise Forbidden("only the IDK operator of the scan's post gives a verdict")
+    if scan.verdict is not None:
+        raise VerdictFinal(f"scan {scan_id} already has the verdict {scan.verdict}")
+    _check_areas(data.risk_areas, scan.width, scan.height)
+    verdict_at = datetime.now(UTC).replace(microsecond=0)
+    stored = None
+    if store is not None:
+        stored = await conclusion_service.issue(
+            conn, store, scan, verdict=data.verdict, areas=data.risk_areas, operator=actor.name,
+            verdict_at=verdict_at,
+        )
     async with conn.transaction():
         row = await repo.lock_scan(conn, scan_id)
-        if row is None or actor.post_code != row["post_code"]:
-            raise NotFound(f"scan {scan_id} not found")
-        if actor.role != "idk_operator":
-            raise Forbidden("only the IDK operator of the scan's post gives a verdict")
+        assert row is not None
         if row["verdict"] is not None:
             raise VerdictFinal(f"scan {scan_id} already has the verdict {row['verdict']}")
-        _check_areas(data.risk_areas, row["width"], row["height"])
-        await repo.set_verdict(conn, scan_id, data.verdict, data.risk_areas, actor.id)
+        await repo.set_verdict(conn, scan_id, data.verdict, data.risk_areas, actor.id, verdict_at)
         declaration_ids = await repo.linked_declaration_ids(conn, scan_id)
         await audit.append(
             conn, actor_id=actor.id, action="idk_scan.verdict", object_type="idk_scan",
@@ -186,6 +256,8 @@ async def give_verdict(
             payload={"verdict": data.verdict, "risk_areas": data.risk_areas,
                      "linked_declaration_ids": declaration_ids},
         )
+        if stored is not None:
+            await conclusion_service.record(conn, scan_id, stored, actor.id, verdict_at)
         if data.verdict == "suspicion":
             for declaration_id in declaration_ids:
                 await require_inspection(
@@ -201,6 +273,12 @@ async def give_verdict(
                 ),
                 dedupe_key=f"idk_suspicion:{scan_id}", link=f"/idk/{scan_id}",
             )
+        else:
+            # the assessment as of now: the worker may have stored one since the first read
+            judged = await assist_repo.lock_scan(conn, scan_id)
+            assessment = (msgspec.convert(judged["assessment"], Assessment)
+                          if judged["assessment"] else None)
+            await enforce_disagreement(conn, judged, assessment, actor.id)
         scan = await repo.scan_by_id(conn, scan_id)
     assert scan is not None
     return scan

@@ -156,6 +156,97 @@ async def _tus_patch(w: World, role: str) -> Call:
         **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
 
 
+# --- push, board, auditors' views (issue 6) -----------------------------------------------------
+
+WATCHERS = frozenset({"post_head", "auditor", "admin"})
+_REVIEW_DAYS_AGO = [30]  # each review case samples a day of its own
+
+
+def _subscription_json() -> dict[str, Any]:
+    import base64
+
+    jwk = p256_jwk()
+
+    def raw(v: str) -> bytes:
+        return base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+
+    def b64(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    return {"endpoint": f"http://127.0.0.1:9/push/{new_client_id()}", "expirationTime": None,
+            "keys": {"p256dh": b64(b"\x04" + raw(jwk["x"]) + raw(jwk["y"])), "auth": b64(bytes(16))}}
+
+
+async def _push_subscribe(w: World, role: str) -> Call:
+    return Call("/api/push/subscriptions", json=_subscription_json())
+
+
+async def _push_unsubscribe(w: World, role: str) -> Call:
+    if role == "integration":
+        return Call("/api/push/subscriptions/0f8c1d2e-none")
+    resp = await w.client.post("/api/push/subscriptions", json=_subscription_json(),
+                               headers=w.headers(login_of(role)))
+    assert resp.status_code == 201, resp.text
+    return Call(f"/api/push/subscriptions/{resp.json()['id']}")
+
+
+def _watch(path: str, **params: Any) -> Build:
+    async def build(w: World, role: str) -> Call:
+        return Call(path, params={"post_code": "ALTYNKOL", **params})
+    return build
+
+
+async def _review(w: World, role: str) -> Call:
+    """A declaration released on a past day of its own, sampled at rate 1."""
+    decl = await w.releasable_id()
+    resp = await w.client.post(f"/api/declarations/{decl}/release", json={},
+                               headers=w.headers(login_of("post_head")))
+    assert resp.status_code == 200, resp.text
+    _REVIEW_DAYS_AGO[0] += 1
+    day = await w.db.fetchval(
+        "UPDATE release_decisions SET decided_at = decided_at - make_interval(days => $2) "
+        "WHERE declaration_id = $1 RETURNING (decided_at AT TIME ZONE 'UTC')::date",
+        decl, _REVIEW_DAYS_AGO[0])
+    await w.db.execute("UPDATE posts SET policy = jsonb_set(policy, '{audit_sample_rate}', '1.0') "
+                       "WHERE code = 'ALTYNKOL'")
+    resp = await w.client.get("/api/review-sample", headers=w.headers("auditor"),
+                              params={"date": day.isoformat(), "post_code": "ALTYNKOL"})
+    assert resp.status_code == 200, resp.text
+    return Call(f"/api/review-sample/{decl}", json={"status": "reviewed"})
+
+
+# --- IDK batches, links, conclusions (issue 7) ---------------------------------------------------
+
+IDK_REASON = "Номер вагона считан сканером с ошибкой, сверено по натурному листу"
+
+
+async def _idk_batch(w: World, role: str) -> Call:
+    import json
+
+    form = w.scan_form()
+    row = {k: form["data"][k] for k in ("image_id", "scanner", "composition_number",
+                                        "wagon_number", "scanned_at")}
+    data = {"rows": json.dumps([{**row, "container_numbers": []}])}
+    if role != "idk_operator":
+        data["post_code"] = "ALTYNKOL"  # an admin names the post
+    return Call("/api/idk/batches", data=data, files={"image_0": form["files"]["image"]})
+
+
+async def _idk_link(w: World, role: str) -> Call:
+    decl = await w.declaration("ALTYNKOL", "green")
+    return Call(f"/api/idk/scans/{await w.scan_id()}/links",
+                json={"declaration_id": decl["id"], "reason": IDK_REASON})
+
+
+async def _idk_unlink(w: World, role: str) -> Call:
+    decl, scan = await w.declaration("ALTYNKOL", "green"), await w.scan_id()
+    resp = await w.client.post(f"/api/idk/scans/{scan}/links", headers=w.headers(
+        login_of("idk_operator")), json={"declaration_id": decl["id"], "reason": IDK_REASON})
+    assert resp.status_code == 200, resp.text
+    return Call(f"/api/idk/scans/{scan}/links/{decl['id']}",
+                params={"reason": "Связан ошибочно, другой состав"})
+
+
 # Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
@@ -224,6 +315,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
         note="marking one's own inbox read is not a write to evidence"),
     ("GET", "/api/audit"): rule(AUDIT, fixed("/api/audit")),
     ("GET", "/api/audit/verify"): rule(AUDIT, fixed("/api/audit/verify")),
+    ("GET", "/api/push/vapid-public-key"): rule(HUMANS, fixed("/api/push/vapid-public-key")),
+    ("POST", "/api/push/subscriptions"): rule(HUMANS, _push_subscribe, ok=(201,)),
+    ("GET", "/api/push/subscriptions"): rule(HUMANS, fixed("/api/push/subscriptions")),
+    ("DELETE", "/api/push/subscriptions/{subscription_id:str}"): rule(
+        HUMANS, _push_unsubscribe, ok=(204,)),
+    ("POST", "/api/push/test"): rule(HUMANS, fixed("/api/push/test"), ok=(202,)),
+    ("GET", "/api/board"): rule(WATCHERS, _watch("/api/board")),
+    ("GET", "/api/board/stream"): rule(WATCHERS, _watch("/api/board/stream", max_s=0)),
+    ("GET", "/api/declarations/awaiting"): rule(WATCHERS, _watch("/api/declarations/awaiting")),
+    ("GET", "/api/search/declarations"): rule(WATCHERS, fixed("/api/search/declarations")),
+    ("GET", "/api/review-sample"): rule(AUDIT, fixed("/api/review-sample")),
+    ("POST", "/api/review-sample/{declaration_id:str}"): rule({"auditor"}, _review),
+    ("GET", "/api/declarations/{declaration_id:str}/evidence-package"): rule(
+        WATCHERS, fixed("/api/declarations/{decl}/evidence-package")),
+    ("GET", "/api/declarations/export"): rule(WATCHERS, fixed("/api/declarations/export")),
+    ("POST", "/api/idk/batches"): rule({"idk_operator", "admin"}, _idk_batch),
+    ("POST", "/api/idk/scans/{scan_id:str}/links"): rule({"idk_operator"}, _idk_link),
+    ("DELETE", "/api/idk/scans/{scan_id:str}/links/{declaration_id:str}"): rule(
+        {"idk_operator"}, _idk_unlink),
+    ("GET", "/api/idk/scans/{scan_id:str}/conclusion.pdf"): rule(
+        IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.pdf")),
+    ("GET", "/api/idk/scans/{scan_id:str}/conclusion.html"): rule(
+        IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.html")),
 }
 
 # What the declaration system's machine account may do (DESIGN.md: creates and reads
@@ -240,6 +354,12 @@ AUDITOR_OWN_WRITES = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/logout"),
     ("POST", "/api/alerts/{alert_id:str}/read"),
+    # one's own push subscriptions (devices that receive one's alerts)
+    ("POST", "/api/push/subscriptions"),
+    ("DELETE", "/api/push/subscriptions/{subscription_id:str}"),
+    ("POST", "/api/push/test"),
+    # an auditor's verdict on a sampled declaration is the auditor's own record, not evidence
+    ("POST", "/api/review-sample/{declaration_id:str}"),
 }
 # HEAD exists only in the tus protocol, where it asks an uploader for its own upload's offset.
 READ_METHODS = {"GET"}
@@ -422,6 +542,25 @@ CROSS = [
     CrossPost("post_head", "GET", "/api/inspections?post_code={post}", want=200,
               listing="post_code"),
     CrossPost("post_head", "GET", "/api/devices", want=200, listing="post_code"),
+    # the board, decisions awaiting, evidence and exports of another post
+    CrossPost("post_head", "GET", "/api/board?post_code={post}"),
+    CrossPost("post_head", "GET", "/api/board/stream?post_code={post}&max_s=0"),
+    CrossPost("post_head", "GET", "/api/declarations/awaiting?post_code={post}"),
+    CrossPost("post_head", "GET", "/api/declarations/{decl}/evidence-package"),
+    CrossPost("post_head", "GET", "/api/declarations/export?post_code={post}"),
+    CrossPost("post_head", "GET", "/api/search/declarations", want=200, listing="post_code"),
+    CrossPost("post_head", "GET", "/api/search/declarations?post_code={post}", want=200,
+              listing="post_code"),
+    # IDK: another post's scans are not there to link, unlink or read conclusions of
+    CrossPost("idk_operator", "POST", "/api/idk/scans/{scan}/links",
+              {"declaration_id": "0f8c1d2e-none", "reason": "Проверка чужого поста"}),
+    CrossPost("idk_operator", "DELETE", "/api/idk/scans/{scan}/links/{decl}",
+              {"reason": "Проверка чужого поста"}),
+    CrossPost("inspector", "GET", "/api/idk/scans/{scan}/conclusion.pdf"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/conclusion.pdf"),
+    CrossPost("post_head", "GET", "/api/idk/scans/{scan}/conclusion.pdf"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/conclusion.html"),
+    CrossPost("post_head", "GET", "/api/idk/scans/{scan}/conclusion.html"),
 ]
 CROSS_CASES = [(c, home) for c in CROSS for home in POSTS]
 

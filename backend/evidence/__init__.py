@@ -1,0 +1,1 @@
+"""Evidence packages: everything behind one declaration's decision, in a zip that verifies offline."""

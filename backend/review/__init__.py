@@ -1,0 +1,1 @@
+"""Auditors' work: searching declarations across posts, and the daily random review sample."""

@@ -1,0 +1,246 @@
+"""The X-ray assistance model: an anomaly heat map and a cargo map over an IDK image.
+
+    model = XrayAssistModel(ModelRegistry())
+    result = model.assess(pixels)        # 2-D uint8 / uint16 / float array, any size
+
+The image is brought to transmission (air = 1, from a high percentile of the image, so 8- and
+16-bit scanners alike), area-downscaled to the manifest's input height (any width: the net is
+fully convolutional; very long images run in overlapping tiles), and turned into attenuation
+`-ln(t)`. The net answers per cell of `stride` input pixels: the probability of each anomaly
+kind, the load's own attenuation (vehicle structure removed) and whether the cell lies inside
+the loadable bay. `assess` turns that into regions in image pixels and a few load figures
+(fill of the bay, the mass the attenuation implies). Blocking (onnxruntime, OpenCV): call it
+from a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from media_pipeline.vision.registry import LoadedModel, ManifestError, ModelRegistry, VisionModel
+
+TILE = 1536  # input pixels per tile along the width; tiles overlap by OVERLAP
+OVERLAP = 128
+
+
+@dataclass(frozen=True)
+class Region:
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    fill: float  # share of the bay's length that holds cargo, 0..1 (nan: no bay found)
+    mass_kg: float  # what the load's attenuation implies, with the manifest's calibration
+    bay_fraction: float  # share of the image the bay covers
+    mean_attenuation: float  # plain image statistic: mean -ln(t) inside the bay
+
+
+@dataclass(frozen=True)
+class XrayAssessment:
+    regions: list[Region]
+    figures: LoadFigures
+    heat: np.ndarray  # [kinds, h, w] probabilities per cell, for viewers and debugging
+
+
+@dataclass(frozen=True)
+class Prepared:
+    x: np.ndarray  # [1, 1, H, Wp] float32 model input
+    width: int  # original image size
+    height: int
+    valid_w: int  # input width before padding to the stride
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim == 3:
+        arr = arr[..., :3].mean(axis=2).astype(np.float32) if arr.shape[2] >= 3 else arr[..., 0]
+    if arr.ndim != 2 or arr.shape[0] < 8 or arr.shape[1] < 8:
+        raise ValueError(f"expected a 2-D image of at least 8x8 pixels, got {arr.shape}")
+    return arr
+
+
+def air_level(gray: np.ndarray, percentile: float = 99.5) -> float:
+    """The detector's reading with nothing in the beam, from a strided sample of the image."""
+    step = max(1, int(np.sqrt(gray.size / 250_000)))
+    level = float(np.percentile(gray[::step, ::step], percentile))
+    return level if level > 0 else 1.0
+
+
+def prepare(image: np.ndarray, height: int, stride: int, scale: float,
+            size: tuple[int, int] | None = None) -> Prepared:
+    """Model input of one image: transmission, area-downscaled, attenuation, padded.
+
+    `size` (width, height) is the original's when `image` is already box-reduced from it
+    (a worker never holds a full-size float copy of a large scan): regions come out in the
+    original's pixels."""
+    gray = to_gray(image)
+    w, h = size if size is not None else (gray.shape[1], gray.shape[0])
+    air = air_level(gray)
+    width = max(stride, round(w * height / h))
+    if gray.dtype not in (np.uint8, np.uint16, np.float32):
+        gray = gray.astype(np.float32)
+    small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    trans = np.clip(small / air, 1e-3, 1.0)
+    atten = -np.log(trans) * scale
+    padded_w = -(-width // stride) * stride
+    x = np.zeros((1, 1, height, padded_w), np.float32)
+    x[0, 0, :, :width] = atten
+    return Prepared(x=x, width=w, height=h, valid_w=width)
+
+
+def _overlap(a: Region, b: Region) -> float:
+    """Intersection over the smaller area: 1 when one region lies inside the other."""
+    w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return max(0, w) * max(0, h) / max(1, min(a.w * a.h, b.w * b.h))
+
+
+def one_kind_per_place(regions: list[Region], overlap: float = 0.5) -> list[Region]:
+    """Where regions of different kinds cover the same place, the surest kind speaks for it
+    (a dense block also looks a little like an organic lump, and the reverse)."""
+    kept: list[Region] = []
+    for r in sorted(regions, key=lambda r: -r.score):
+        if all(k.kind == r.kind or _overlap(k, r) < overlap for k in kept):
+            kept.append(r)
+    return kept
+
+
+def tiles(width: int, tile: int = TILE, overlap: int = OVERLAP) -> list[tuple[int, int, int, int]]:
+    """(start, end, keep_from, keep_to) in input pixels: overlapping windows, each keeping its
+    middle so no cell is judged at a tile's edge when a neighbour saw it whole."""
+    if width <= tile:
+        return [(0, width, 0, width)]
+    out, start = [], 0
+    while True:
+        end = min(width, start + tile)
+        keep_from = 0 if start == 0 else start + overlap // 2
+        keep_to = width if end == width else end - overlap // 2
+        out.append((start, end, keep_from, keep_to))
+        if end == width:
+            return out
+        start = end - overlap
+
+
+class XrayAssistModel(VisionModel[XrayAssessment]):
+    """`assess(image)` -> regions (image pixels, with kind and score) and load figures."""
+
+    model_name = "xray_assist"
+
+    def __init__(self, registry: ModelRegistry, name: str | None = None) -> None:
+        super().__init__(registry, name)
+        self.kinds: list[str] = []
+        self.height = 192
+        self.stride = 8
+        self.scale = 1.0
+        self.threshold = 0.5
+        self.min_cells = 1  # a region smaller than this many cells needs `lone_cell` to count
+        self.lone_cell = 0.0
+        self.calibration: dict[str, float] = {}
+
+    def _configure(self, manifest: dict[str, Any]) -> None:
+        try:
+            self.kinds = list(manifest["labels"])
+            spec = manifest["input"]
+            self.height, self.stride = int(spec["height"]), int(manifest["output"]["stride"])
+            self.scale = float(spec.get("scale", 1.0))
+            self.threshold = float(manifest["thresholds"]["anomaly"])
+            self.min_cells = int(manifest["output"].get("min_cells", 1))
+            self.lone_cell = float(manifest["output"].get("lone_cell_score", 0.0))
+            self.calibration = {k: float(v) for k, v in manifest["calibration"].items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(f"{self.name}: manifest lacks X-ray fields ({exc})") from exc
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.load().manifest["thresholds"].items()}
+
+    def assess(self, image: np.ndarray, size: tuple[int, int] | None = None) -> XrayAssessment:
+        """`image` whole, or box-reduced from an original of `size` (width, height)."""
+        model = self.load()
+        prepared = prepare(image, self.height, self.stride, self.scale, size)
+        heat, contents, bay = self._predict_tiled(model, prepared.x)
+        return self._postprocess_maps(prepared, heat, contents, bay)
+
+    def run(self, frames: np.ndarray) -> XrayAssessment:  # the base class's name for it
+        return self.assess(frames)
+
+    def _preprocess(self, frames: np.ndarray) -> np.ndarray:
+        return prepare(frames, self.height, self.stride, self.scale).x
+
+    def _postprocess(self, outputs: list[list[np.ndarray]], frames: np.ndarray) -> XrayAssessment:
+        raise NotImplementedError("use assess()")
+
+    def _predict_tiled(
+        self, model: LoadedModel, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s = self.stride
+        cells_h, cells_w = x.shape[2] // s, x.shape[3] // s
+        heat = np.zeros((len(self.kinds), cells_h, cells_w), np.float32)
+        contents = np.zeros((cells_h, cells_w), np.float32)
+        bay = np.zeros((cells_h, cells_w), np.float32)
+        name = model.session.get_inputs()[0].name
+        for start, end, keep_from, keep_to in tiles(x.shape[3]):
+            a, c, b = model.session.run(["anomaly", "contents", "bay"],
+                                        {name: np.ascontiguousarray(x[:, :, :, start:end])})
+            k0, k1 = (keep_from - start) // s, (keep_to - start) // s
+            heat[:, :, keep_from // s : keep_to // s] = a[0, :, :, k0:k1]
+            contents[:, keep_from // s : keep_to // s] = c[0, 0, :, k0:k1]
+            bay[:, keep_from // s : keep_to // s] = b[0, 0, :, k0:k1]
+        return heat, contents, bay
+
+    def _postprocess_maps(
+        self, p: Prepared, heat: np.ndarray, contents: np.ndarray, bay: np.ndarray
+    ) -> XrayAssessment:
+        valid = -(-p.valid_w // self.stride)
+        heat, contents, bay = heat[:, :, :valid], contents[:, :valid], bay[:, :valid]
+        # one cell in original image pixels
+        cell_x = self.stride * p.width / p.valid_w
+        cell_y = self.stride * p.height / self.height
+        regions = []
+        for k, kind in enumerate(self.kinds):
+            mask = (heat[k] >= self.threshold).astype(np.uint8)
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            for i in range(1, n):
+                cx, cy, cw, ch, area = (int(v) for v in stats[i, :5])
+                score = float(heat[k][labels == i].max())
+                if area < self.min_cells and score < self.lone_cell:
+                    continue  # a speck of one cell is noise unless the model is sure
+                x0, y0 = int(cx * cell_x), int(cy * cell_y)
+                x1 = min(p.width, round((cx + cw) * cell_x))
+                y1 = min(p.height, round((cy + ch) * cell_y))
+                regions.append(Region(x0, y0, max(1, x1 - x0), max(1, y1 - y0), round(score, 3), kind))
+        regions.sort(key=lambda r: -r.score)
+        return XrayAssessment(one_kind_per_place(regions),
+                              self._figures(p, contents, bay, cell_x, cell_y), heat)
+
+    def _figures(self, p: Prepared, contents: np.ndarray, bay: np.ndarray, cell_x: float,
+                 cell_y: float) -> LoadFigures:
+        load = np.clip(contents, 0.0, None)
+        inside = bay >= 0.5
+        columns = inside.any(axis=0)
+        if columns.sum() == 0:
+            fill, mean_att = float("nan"), 0.0
+        else:
+            # a bay column holds cargo when its cells inside the bay carry some attenuation
+            per_col = np.where(inside, load, 0.0).sum(axis=0) / np.maximum(inside.sum(axis=0), 1)
+            fill = float((per_col[columns] >= self.calibration.get("cargo_min", 0.1)).mean())
+            s = self.stride
+            x = p.x[0, 0, : inside.shape[0] * s, : inside.shape[1] * s] / self.scale
+            cells = x.reshape(inside.shape[0], s, inside.shape[1], s).mean(axis=(1, 3))
+            mean_att = float(cells[inside].mean())
+        pitch_cm = self.calibration.get("scan_length_m", 15.0) * 100.0 / p.width
+        mu = self.calibration.get("mass_attenuation_cm2_per_g", 0.035)
+        mass = float(load.sum()) * cell_x * cell_y * pitch_cm**2 / mu / 1000.0
+        return LoadFigures(fill=round(fill, 3) if fill == fill else fill, mass_kg=round(mass, 1),
+                           bay_fraction=round(float(inside.mean()), 3),
+                           mean_attenuation=round(mean_att, 3))
