@@ -93,7 +93,8 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings) -> bool:
             areas = [{"x": 400, "y": 120, "w": 160, "h": 110, "note": "плотный однородный блок"}] \
                 if verdict == "suspicion" else []
             await give_verdict(
-                conn, operator, scan.id, msgspec.convert({"verdict": verdict, "risk_areas": areas}, VerdictIn)
+                conn, operator, scan.id,
+                msgspec.convert({"verdict": verdict, "risk_areas": areas}, VerdictIn), store,
             )
     log.info("demo data seeded")
     return True

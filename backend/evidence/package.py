@@ -23,6 +23,7 @@ from backend.auth.actor import Actor
 from backend.declarations import repo as declarations_repo
 from backend.errors import NotFound
 from backend.evidence import layout, repo
+from backend.idk import assist_repo
 from backend.idk import repo as idk_repo
 from backend.inspections import repo as inspections_repo
 
@@ -132,7 +133,17 @@ async def prepare(conn: asyncpg.Connection, actor: Actor, declaration_id: str) -
         plan.stored.append(StoredMember(name, img["image_key"], int(img["image_size"]),
                                         img["image_sha256"]))
         objects.append(("idk_scan", img["id"]))
-        index_scans.append({"id": img["id"], "dir": base, "image": name})
+        entry = {"id": img["id"], "dir": base, "image": name}
+        # The electronic conclusion form, as issued at verdict time (its digests are in the
+        # scan's audit events too).
+        issued = await assist_repo.conclusion(conn, img["id"])
+        if issued is not None:
+            for ext in ("pdf", "html"):
+                member = f"{base}/conclusion.{ext}"
+                plan.stored.append(StoredMember(member, issued[f"{ext}_key"],
+                                                int(issued[f"{ext}_size"]), issued[f"{ext}_sha256"]))
+                entry[f"conclusion_{ext}"] = member
+        index_scans.append(entry)
     events = await repo.events(conn, objects)
     plan.add(layout.EVENTS, b"".join(_event_line(e) for e in events))
     head = await repo.audit_head(conn)

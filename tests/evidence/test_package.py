@@ -27,7 +27,7 @@ MEMBERS = [
     *[f"recordings/{phase}-v1-*/{leaf}" for phase in ("exterior", "unloading")
       for leaf in ("video.webm", "manifest.json", "signature.txt", "chunks.json", "recording.json",
                    "validation.json")],
-    "idk/*/scan.json", "idk/*/image.png",
+    "idk/*/scan.json", "idk/*/image.png", "idk/*/conclusion.pdf", "idk/*/conclusion.html",
 ]
 
 
