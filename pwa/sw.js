@@ -4,20 +4,24 @@
 
 import { drain, PENDING } from './js/outbox.js';
 import { allTakes } from './js/db.js';
+import { AUTHORISED_MEDIA, wantsBearer, withBearer } from './js/sw/media.js';
+import { clickNotification, openLink, showPush } from './js/sw/push.js';
 import { SHELL } from './js/sw/shell.js';
 import {
   cacheFirst, cacheNames, navigation, networkFirst, precache, removeStale,
 } from './js/sw/strategies.js';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const CACHES = cacheNames(VERSION);
 
 const INSPECTION_DATA = /^\/api\/inspections(\/[^/]+)?$/;
 const IDK_IMAGE = /^\/api\/idk\/scans\/[^/]+\/image$/;
 
-function strategyFor(request) {
+function strategyFor(event) {
+  const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return null;
+  if (AUTHORISED_MEDIA.test(url.pathname)) return wantsBearer(event, url) ? () => withBearer(request) : null;
   if (IDK_IMAGE.test(url.pathname)) return () => cacheFirst(request, CACHES.images, { store: true });
   if (INSPECTION_DATA.test(url.pathname)) return () => networkFirst(request, CACHES.data);
   if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/schema')) return null;
@@ -34,7 +38,7 @@ self.addEventListener('activate', (event) => {
 });
 
 self.addEventListener('fetch', (event) => {
-  const strategy = strategyFor(event.request);
+  const strategy = strategyFor(event);
   if (strategy) event.respondWith(strategy());
 });
 
@@ -54,3 +58,8 @@ async function syncOutbox() {
 self.addEventListener('sync', (event) => {
   if (event.tag === 'outbox') event.waitUntil(syncOutbox());
 });
+
+self.addEventListener('push', (event) => event.waitUntil(showPush(event)));
+self.addEventListener('notificationclick', (event) => event.waitUntil(clickNotification(event.notification)));
+// Tests reach the click path here (a headless browser cannot click a system notification).
+self.dosmotr = { openLink, clickNotification };

@@ -1,29 +1,59 @@
-// Boot and the router (by hash and role). Other roles' screens (post head board, auditor
-// player, IDK operator queue) are added as rows of ROUTES with their roles and a HOME entry.
+// Boot and the router (by hash and role). Each role's screens are rows of ROUTES with their
+// roles and a HOME entry; one hash may lead to different screens by role (#/inspections/ID is
+// the inspector's recording screen and the post head's / auditor's watch screen).
 
 import { clearSession, logout, onReachabilityChange, onUnauthenticated, reachable, session } from './api.js';
 import { device, refreshDevice } from './device.js';
 import { LANGS, applyStatic, currentLang, initI18n, setLang, t } from './i18n.js';
 import { kick, requeueRefused } from './outbox.js';
 import { recoverTakes } from './recorder.js';
+import { renderNav } from './nav.js';
 import { byId, h, mount } from './ui.js';
+import * as alertsView from './views/alerts.js';
+import * as auditView from './views/audit.js';
+import * as boardView from './views/board.js';
+import * as declarationView from './views/declaration.js';
+import * as decisionsView from './views/decisions.js';
+import * as devicesView from './views/devices.js';
 import * as finishView from './views/finish.js';
+import * as idkQueueView from './views/idk_queue.js';
+import * as idkScanView from './views/idk_scan.js';
 import * as inspectionView from './views/inspection.js';
 import * as inspectionsView from './views/inspections.js';
 import * as loginView from './views/login.js';
 import * as recordView from './views/record.js';
+import * as playerView from './views/recording.js';
+import * as reviewView from './views/review.js';
 import * as roleView from './views/role.js';
+import * as searchView from './views/search.js';
+import * as settingsView from './views/settings.js';
+import * as watchView from './views/watch.js';
 
 const PHASE = '(exterior|unloading|recount|opening)';
+const WATCHERS = ['post_head', 'auditor', 'admin'];
+const DESK = ['post_head', 'auditor', 'admin', 'idk_operator'];
 const ROUTES = [
   { pattern: /^#\/login$/, view: loginView, public: true },
   { pattern: /^#\/inspections$/, view: inspectionsView, roles: ['inspector'] },
   { pattern: /^#\/inspections\/([^/]+)$/, view: inspectionView, roles: ['inspector'], params: ['id'] },
   { pattern: new RegExp(`^#/inspections/([^/]+)/record/${PHASE}$`), view: recordView, roles: ['inspector'], params: ['id', 'phase'] },
   { pattern: /^#\/inspections\/([^/]+)\/finish$/, view: finishView, roles: ['inspector'], params: ['id'] },
+  { pattern: /^#\/inspections\/([^/]+)$/, view: watchView, roles: WATCHERS, params: ['id'] },
+  { pattern: /^#\/board$/, view: boardView, roles: ['post_head'] },
+  { pattern: /^#\/decisions$/, view: decisionsView, roles: ['post_head'] },
+  { pattern: /^#\/declarations\/([^/?]+)$/, view: declarationView, roles: WATCHERS, params: ['id'] },
+  { pattern: /^#\/recordings\/([^/?]+)$/, view: playerView, roles: WATCHERS, params: ['id'] },
+  { pattern: /^#\/search(\?.*)?$/, view: searchView, roles: WATCHERS },
+  { pattern: /^#\/review(\?.*)?$/, view: reviewView, roles: ['auditor', 'admin'] },
+  { pattern: /^#\/audit(\?.*)?$/, view: auditView, roles: ['auditor', 'admin'] },
+  { pattern: /^#\/idk(\?.*)?$/, view: idkQueueView, roles: ['idk_operator'] },
+  { pattern: /^#\/idk\/([^/?]+)$/, view: idkScanView, roles: ['idk_operator', ...WATCHERS], params: ['id'] },
+  { pattern: /^#\/alerts$/, view: alertsView, roles: DESK },
+  { pattern: /^#\/devices$/, view: devicesView, roles: ['post_head', 'admin'] },
+  { pattern: /^#\/settings$/, view: settingsView, roles: DESK },
   { pattern: /^#\/role$/, view: roleView },
 ];
-const HOME = { inspector: '#/inspections' };
+const HOME = { inspector: '#/inspections', post_head: '#/board', auditor: '#/search', admin: '#/search', idk_operator: '#/idk' };
 const DEVICE_CHECK_MS = 5000;
 const APPROVED_RECHECK_MS = 60000; // an approved device is re-checked rarely (revocation)
 
@@ -41,7 +71,8 @@ async function route() {
   let hash = location.hash || '#/';
   if (!s && hash !== '#/login') return navigate('#/login');
   if (s && (hash === '#/' || hash === '#/login')) return navigate(HOME[s.user.role] || '#/role');
-  const match = ROUTES.map((r) => ({ r, m: hash.match(r.pattern) })).find((x) => x.m);
+  const matches = ROUTES.map((r) => ({ r, m: hash.match(r.pattern) })).filter((x) => x.m);
+  const match = matches.find(({ r }) => r.public || !r.roles || (s && r.roles.includes(s.user.role))) || matches[0];
   if (!match) return navigate('#/');
   const { r, m } = match;
   if (!r.public && r.roles && !r.roles.includes(s.user.role)) return navigate(HOME[s.user.role] || '#/role');
@@ -69,6 +100,7 @@ function renderHeader(s) {
   mount(byId('langs'), langs);
   byId('user').textContent = s ? s.user.name : '';
   byId('logout').hidden = !s;
+  renderNav(s, location.hash);
   renderNetwork();
   renderDevice();
 }
@@ -121,6 +153,8 @@ async function registerServiceWorker() {
   }
   navigator.serviceWorker.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'drain') kick();
+    // a notification was clicked: show the screen it links to
+    if (e.data && e.data.type === 'open' && typeof e.data.hash === 'string' && e.data.hash.startsWith('#/')) navigate(e.data.hash);
   });
 }
 

@@ -1,0 +1,51 @@
+// The validation report of a recording as the pipeline wrote it: the verdict, every check with
+// its score, threshold, detail and the video times behind it (each seeks the player), the
+// intake's integrity facts, the pipeline version and the models with their hashes.
+
+import { formatClock, formatDateTime, formatNumber, t } from '../i18n.js';
+import { h } from '../ui.js';
+
+function yesNo(value) {
+  if (value == null) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: `chip ${value ? 'verdict-pass' : 'verdict-fail'}` }, t(value ? 'report.yes' : 'report.no'));
+}
+
+function integrityBlock(integrity) {
+  if (!integrity) return null;
+  return h('dl', { class: 'facts small', id: 'integrity' },
+    h('dt', {}, t('report.hash_ok')), h('dd', {}, yesNo(integrity.hash_ok)),
+    h('dt', {}, t('report.chain_ok')), h('dd', {}, yesNo(integrity.chain_ok)),
+    h('dt', {}, t('report.signature_ok')), h('dd', {}, yesNo(integrity.signature_ok)),
+    h('dt', {}, t('report.device_approved')), h('dd', {}, yesNo(integrity.device_approved)),
+    h('dt', {}, t('report.announced_chain_ok')), h('dd', {}, yesNo(integrity.announced_chain_ok)),
+    h('dt', {}, t('report.received_at')), h('dd', {}, formatDateTime(integrity.server_received_at)),
+    h('dt', {}, t('report.clock_skew')), h('dd', {}, t('report.seconds', { n: formatNumber(integrity.clock_skew_s, 1) })));
+}
+
+export function reportCard(recording, onSeek) {
+  const v = recording.validation;
+  const box = h('section', { class: 'card', id: 'report' },
+    h('div', { class: 'row spread' },
+      h('h2', {}, t('report.title')),
+      v ? h('span', { class: `chip verdict-${v.verdict}`, id: 'report-verdict' }, t(`verdict.${v.verdict}`))
+        : h('span', { class: `chip server-${recording.state}` }, t(`phase_state.${recording.state}`))));
+  if (!v) {
+    box.append(h('p', { class: 'muted' }, t('report.pending')));
+  } else {
+    box.append(h('ul', { class: 'plain-list report-checks' }, v.checks.map((c) => h('li', { class: 'report-check', dataset: { check: c.name, verdict: c.verdict } },
+      h('div', { class: 'row spread' },
+        h('strong', {}, t(`check.${c.name}`)),
+        h('span', { class: 'row' },
+          c.score != null ? h('span', { class: 'muted small' }, t('report.score', { score: formatNumber(c.score, 2), threshold: c.threshold == null ? '—' : formatNumber(c.threshold, 2) })) : null,
+          h('span', { class: `chip verdict-${c.verdict}` }, t(`verdict.${c.verdict}`)))),
+      c.detail ? h('div', { class: 'small' }, c.detail) : null,
+      (c.times || []).length ? h('div', { class: 'row' }, c.times.map(([s, e]) => h('button', {
+        class: 'btn time-btn', type: 'button', dataset: { seek: String(s) }, onclick: () => onSeek(s),
+      }, `${formatClock(s)}–${formatClock(e)}`))) : null))));
+    box.append(h('p', { class: 'muted small' }, t('report.pipeline', { version: v.pipeline_version }),
+      (v.models || []).map((m) => h('span', { class: 'model-ref' }, ` · ${m.name} ${String(m.sha256 || '').slice(0, 12)}`))));
+  }
+  box.append(h('h3', {}, t('report.integrity')), integrityBlock(recording.integrity) || h('p', { class: 'muted' }, '—'),
+    h('p', { class: 'muted small hash' }, t('report.sha256', { hash: recording.sha256 || '—' })));
+  return box;
+}
