@@ -11,11 +11,11 @@ import {
   cacheFirst, cacheNames, navigation, networkFirst, precache, removeStale,
 } from './js/sw/strategies.js';
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const CACHES = cacheNames(VERSION);
 
 const INSPECTION_DATA = /^\/api\/inspections(\/[^/]+)?$/;
-const IDK_IMAGE = /^\/api\/idk\/scans\/[^/]+\/image$/;
+const IDK_IMAGE = /^\/api\/idk\/scans\/[^/]+\/(image|display)$/;
 
 function strategyFor(event) {
   const request = event.request;

@@ -18,6 +18,7 @@ from backend.deps import Conn
 from backend.errors import BodyTooLarge, InvalidRequest
 from backend.idk import conclusion_service, linking, service
 from backend.idk.batch import MAX_ROWS, BatchOut, register_batch
+from backend.idk.display import open_display
 from backend.idk.schemas import LinkIn, ScanOut, ScanUpload, UnlinkIn, VerdictIn
 from backend.settings import Settings
 
@@ -154,6 +155,23 @@ class IdkScanController(Controller):
                 "ETag": f'"{image.sha256}"',
                 "Cache-Control": "private, max-age=3600, immutable",
                 "Content-Disposition": f'inline; filename="{image.image_id}.{_ext(image.key)}"',
+            },
+        )
+
+
+    @get("/scans/{scan_id:str}/display", guards=[roles(*READERS)])
+    async def display(
+        self, scan_id: str, request: ActorRequest, state: State, conn: Conn
+    ) -> Stream:
+        """The scan as a browser can show it (TIFF becomes an 8-bit PNG of the same size)."""
+        image, chunks = await open_display(conn, state.store, request.user, scan_id)
+        return Stream(
+            chunks,
+            media_type=image.content_type,
+            headers={
+                "Content-Length": str(image.size),
+                "ETag": f'"{image.sha256}"',
+                "Cache-Control": "private, max-age=3600, immutable",
             },
         )
 

@@ -280,6 +280,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/idk/scans/{scan_id:str}"): rule(IDK_READERS, fixed("/api/idk/scans/{scan}")),
     ("GET", "/api/idk/scans/{scan_id:str}/image"): rule(
         IDK_READERS, fixed("/api/idk/scans/{scan}/image")),
+    ("GET", "/api/idk/scans/{scan_id:str}/display"): rule(
+        IDK_READERS, fixed("/api/idk/scans/{scan}/display")),
     ("POST", "/api/idk/scans/{scan_id:str}/verdict"): rule({"idk_operator"}, _verdict),
     ("GET", "/api/inspections"): rule(POST_READERS, fixed("/api/inspections")),
     ("GET", "/api/inspections/{inspection_id:str}"): rule(
@@ -493,6 +495,7 @@ CROSS = [
     CrossPost("inspector", "GET", "/api/idk/scans/{scan}/image"),
     CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/image"),
     CrossPost("post_head", "GET", "/api/idk/scans/{scan}/image"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/display"),
     CrossPost("inspector", "GET", "/api/devices/{device}"),
     CrossPost("post_head", "GET", "/api/devices/{device}"),
     CrossPost("inspector", "GET", "/api/posts/{post}/policy"),

@@ -392,3 +392,28 @@ async def test_register_scan_for_the_seed(settings, db) -> None:  # type: ignore
     assert not created and again.id == scan.id
     key = await db.fetchval("SELECT image_key FROM idk_scans WHERE id = $1", scan.id)
     assert await store.get_bytes(key) == image
+
+
+@pytest.mark.parametrize(("make", "filename", "passthrough"),
+                         [(tiff16, "s.tiff", False), (png16, "s.png", True), (jpeg, "s.jpg", True)])
+async def test_display_copy_for_browsers(client, auth, make, filename, passthrough) -> None:  # type: ignore[no-untyped-def]
+    """Browsers decode no TIFF: the display copy is an 8-bit PNG of the same size, so risk
+    areas keep their coordinates; PNG and JPEG are shown as they are."""
+    headers = await auth("idk.altynkol")
+    data = make()
+    scan = await uploaded(client, headers, image=data, filename=filename,
+                          content_type="application/octet-stream")
+    shown = await client.get(f"/api/idk/scans/{scan['id']}/display", headers=headers)
+    assert shown.status_code == 200
+    if passthrough:
+        assert shown.content == data
+        return
+    assert shown.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(shown.content)) as im:
+        assert im.size == (W, H) and im.mode == "L"
+        arr = np.asarray(im)
+    assert arr.min() < 40 and arr.max() > 215  # windowed to the image's own range
+    again = await client.get(f"/api/idk/scans/{scan['id']}/display", headers=headers)
+    assert again.content == shown.content  # derived once, stored, served the same
+    original = await client.get(f"/api/idk/scans/{scan['id']}/image", headers=headers)
+    assert original.content == data  # the evidence itself is untouched

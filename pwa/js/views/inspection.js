@@ -165,7 +165,7 @@ function scanFigure(scan, areas) {
   const status = h('p', { class: 'muted small', hidden: true });
   const show = async () => {
     try {
-      if (!images.has(scan.id)) images.set(scan.id, await imageUrl(`/api/idk/scans/${encodeURIComponent(scan.id)}/image`));
+      if (!images.has(scan.id)) images.set(scan.id, await imageUrl(`/api/idk/scans/${encodeURIComponent(scan.id)}/display`));
       img.src = images.get(scan.id);
       img.onerror = () => { status.textContent = t('idk.image_unsupported'); status.hidden = false; };
     } catch {

@@ -63,7 +63,7 @@ async function prefetch(list) {
     try {
       const detail = await api(`/api/inspections/${encodeURIComponent(item.id)}`);
       for (const scan of detail.scans || []) {
-        await fetch(`/api/idk/scans/${encodeURIComponent(scan.id)}/image`, { headers });
+        await fetch(`/api/idk/scans/${encodeURIComponent(scan.id)}/display`, { headers });
       }
     } catch {
       return; // the network went away: what is cached stays cached

@@ -1,5 +1,4 @@
-// Roles whose screens are not in the tablet app yet (post head board, auditor player,
-// IDK operator queue) land here.
+// Roles with no screens in the app (the integration machine account, admin) land here.
 
 import { t } from '../i18n.js';
 import { h } from '../ui.js';

@@ -14,7 +14,7 @@ const MAX_ZOOM = 16;
 const urls = new Map(); // scan id -> blob URL, kept while the app runs (images are immutable)
 
 export async function scanImage(scanId) {
-  if (!urls.has(scanId)) urls.set(scanId, await imageUrl(`/api/idk/scans/${encodeURIComponent(scanId)}/image`));
+  if (!urls.has(scanId)) urls.set(scanId, await imageUrl(`/api/idk/scans/${encodeURIComponent(scanId)}/display`));
   return urls.get(scanId);
 }
 
