@@ -23,12 +23,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backend.recordings.tus import encode_metadata  # noqa: E402
-from backend.recordings.uploads import APPEND_BATCH  # noqa: E402
-from backend.storage.factory import open_store  # noqa: E402
-from tests.conftest import TEST_PEPPER, EmbeddedServer, _build_template  # noqa: E402
-from tests.recordings.kit import TUS, Tablet  # noqa: E402
-from tests.recordings.server import ServerProcess  # noqa: E402
+from backend.recordings.tus import encode_metadata
+from backend.recordings.uploads import APPEND_BATCH
+from backend.storage.factory import open_store
+from tests.conftest import TEST_PEPPER, EmbeddedServer, _build_template
+from tests.recordings.kit import TUS, Tablet
+from tests.recordings.server import ServerProcess
 
 MIB = 1 << 20
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every S3 request
