@@ -93,14 +93,18 @@ class AuditEvent(msgspec.Struct, frozen=True):
     payload: Any
     prev_hash: str
     hash: str
+    # Who the actor is, for readers; not part of the hashed event (users can be renamed).
+    actor_login: str | None = None
+    actor_name: str | None = None
 
 
 LIST_EVENTS = """
-SELECT seq, at, actor_id, action, object_type, object_id, payload, prev_hash, hash
-FROM audit_events
-WHERE ($1::text IS NULL OR object_type = $1) AND ($2::text IS NULL OR object_id = $2)
-  AND seq > $3
-ORDER BY seq
+SELECT e.seq, e.at, e.actor_id, e.action, e.object_type, e.object_id, e.payload, e.prev_hash,
+       e.hash, u.login AS actor_login, u.name AS actor_name
+FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+WHERE ($1::text IS NULL OR e.object_type = $1) AND ($2::text IS NULL OR e.object_id = $2)
+  AND e.seq > $3
+ORDER BY e.seq
 LIMIT $4
 """
 
@@ -124,6 +128,8 @@ async def list_events(
             payload=r["payload"],
             prev_hash=bytes(r["prev_hash"]).hex(),
             hash=bytes(r["hash"]).hex(),
+            actor_login=r["actor_login"],
+            actor_name=r["actor_name"],
         )
         for r in rows
     ]

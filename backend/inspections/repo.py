@@ -39,11 +39,14 @@ async def record_assignment(
 COLUMNS = """i.id, i.declaration_id, i.post_code, i.inspector_id, i.status, i.reasons, i.ordered_by,
 i.started_at, i.finished_at, i.places_counted, i.items_counted, i.discrepancy_note, i.created_at"""
 
-INSPECTION_BY_ID = f"SELECT {COLUMNS} FROM inspections i WHERE i.id = $1"
+INSPECTION_BY_ID = f"""
+SELECT {COLUMNS}, u.name AS inspector_name
+FROM inspections i LEFT JOIN users u ON u.id = i.inspector_id WHERE i.id = $1
+"""
 
 
 async def by_id(conn: asyncpg.Connection, inspection_id: str, *, for_update: bool = False) -> Any:
-    sql = INSPECTION_BY_ID + (" FOR UPDATE" if for_update else "")
+    sql = INSPECTION_BY_ID + (" FOR UPDATE OF i" if for_update else "")
     return await conn.fetchrow(sql, inspection_id)
 
 
@@ -55,8 +58,9 @@ async def by_declaration(conn: asyncpg.Connection, declaration_id: str) -> Any:
 
 
 LIST_INSPECTIONS = f"""
-SELECT {COLUMNS}, d.number, d.corridor, d.procedure
+SELECT {COLUMNS}, d.number, d.corridor, d.procedure, u.name AS inspector_name
 FROM inspections i JOIN declarations d ON d.id = i.declaration_id
+LEFT JOIN users u ON u.id = i.inspector_id
 WHERE ($1::text IS NULL OR i.post_code = $1)
   AND ($2::text IS NULL OR i.inspector_id = $2)
   AND ($3::text IS NULL OR i.status = $3)

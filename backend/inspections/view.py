@@ -57,6 +57,7 @@ class InspectionOut(msgspec.Struct, frozen=True):
     declaration_id: str
     post_code: str
     inspector_id: str | None
+    inspector_name: str | None
     status: str
     reasons: list[str]
     started_at: datetime | None
@@ -79,6 +80,7 @@ class InspectionListItem(msgspec.Struct, frozen=True):
     procedure: str
     post_code: str
     inspector_id: str | None
+    inspector_name: str | None
     status: str
     reasons: list[str]
     created_at: datetime
@@ -119,7 +121,8 @@ async def view(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> In
     ]
     return InspectionOut(
         id=row["id"], declaration_id=row["declaration_id"], post_code=row["post_code"],
-        inspector_id=row["inspector_id"], status=row["status"], reasons=list(row["reasons"]),
+        inspector_id=row["inspector_id"], inspector_name=row["inspector_name"],
+        status=row["status"], reasons=list(row["reasons"]),
         started_at=row["started_at"], finished_at=row["finished_at"],
         places_counted=row["places_counted"], items_counted=row["items_counted"],
         discrepancy_note=row["discrepancy_note"], declaration=declaration, phases=phases,
@@ -138,7 +141,8 @@ async def list_for(
         InspectionListItem(
             id=r["id"], declaration_id=r["declaration_id"], number=r["number"],
             corridor=r["corridor"], procedure=r["procedure"], post_code=r["post_code"],
-            inspector_id=r["inspector_id"], status=r["status"], reasons=list(r["reasons"]),
+            inspector_id=r["inspector_id"], inspector_name=r["inspector_name"],
+            status=r["status"], reasons=list(r["reasons"]),
             created_at=r["created_at"], started_at=r["started_at"], finished_at=r["finished_at"],
         )
         for r in rows

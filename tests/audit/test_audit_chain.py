@@ -94,3 +94,10 @@ async def test_cli_audit_verify(client, auth, db_url: str, tmp_path, db) -> None
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "BROKEN at event 2" in bad.stdout
+
+
+async def test_events_name_their_actor_for_readers(client, auth) -> None:
+    await _events(client, auth)
+    events = (await client.get("/api/audit?object_type=declaration", headers=await auth("auditor"))).json()
+    created = next(e for e in events if e["action"] == "declaration.created")
+    assert created["actor_login"] == "keden" and created["actor_name"]

@@ -44,6 +44,8 @@ async def test_post_head_orders_inspection_and_reassigns_with_reason(client, aut
     assert body["corridor"] == "green"  # an ordered inspection does not rewrite the risk corridor
     insp = body["inspection"]
     first = insp["inspector_id"]
+    view = (await client.get(f"/api/inspections/{insp['id']}", headers=head)).json()
+    assert view["inspector_name"].startswith("Инспектор")
     short = await client.post(f"/api/inspections/{insp['id']}/reassign", json={"reason": "надо"}, headers=head)
     assert short.status_code == 400
     moved = await client.post(f"/api/inspections/{insp['id']}/reassign",
