@@ -35,7 +35,7 @@ export function eventsTable(events) {
       h('td', { class: 'num' }, String(e.seq)),
       h('td', {}, formatDateTime(e.at)),
       h('td', {}, h('code', {}, e.action)),
-      h('td', { class: 'small' }, e.actor_id ? e.actor_id.slice(0, 8) : t('audit.system')),
+      h('td', { class: 'small' }, e.actor_id ? (e.actor_name || e.actor_id.slice(0, 8)) : t('audit.system')),
       h('td', { class: 'small payload' }, h('code', { title: e.hash }, payloadText(e.payload)))))));
 }
 
