@@ -175,10 +175,15 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
         return self.assess(frames)
 
     def _preprocess(self, frames: np.ndarray) -> np.ndarray:
-        return prepare(frames, self.height, self.stride, self.scale).x
+        # One scan per call: the batch the base class hands over holds a single image.
+        return prepare(frames[0], self.height, self.stride, self.scale).x
 
     def _postprocess(self, outputs: list[list[np.ndarray]], frames: np.ndarray) -> XrayAssessment:
-        raise NotImplementedError("use assess()")
+        """The base class's untiled path (one image that fits one tile): the same maps the
+        tiled path assembles, read straight from the single run."""
+        prepared = prepare(frames[0], self.height, self.stride, self.scale)
+        anomaly, contents, bay = outputs[0][:3]
+        return self._postprocess_maps(prepared, anomaly[0], contents[0, 0], bay[0, 0])
 
     def _predict_tiled(
         self, model: LoadedModel, x: np.ndarray

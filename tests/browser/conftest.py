@@ -31,8 +31,8 @@ SHORT_POLICY = """UPDATE posts SET policy = jsonb_set(policy, '{min_seconds}',
     '{"exterior": {"fixed": 2}, "unloading": {"fixed": 2, "per_place": 0},
       "recount": {"fixed": 2}, "opening": {"fixed": 2}}'::jsonb)"""
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (make chromium)", allow_module_level=True)
+# `make test` installs Debian's chromium first; without it these tests must fail, not pass.
+assert CHROMIUM.exists(), "Debian's chromium is not installed: run `make chromium` (as root)"
 
 
 @pytest.fixture(scope="session")

@@ -123,3 +123,22 @@ def test_floor_on_a_fresh_held_out_batch(model: XrayAssistModel) -> None:
     assert got["overall"]["precision"] >= 0.55 and got["overall"]["recall"] >= 0.6, got
     assert clean >= 8 and alarms / clean <= 0.25
     assert empties >= 3 and empty_flagged == empties
+
+
+def test_base_class_path_agrees_with_assess() -> None:
+    """The loader's generic batch path and the tiled `assess` read the same maps."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from backend.idk.xray import xray_png
+    from media_pipeline.vision.registry import ModelRegistry, VisionModel
+    from media_pipeline.vision.xray import XrayAssistModel
+
+    model = XrayAssistModel(ModelRegistry())
+    png = xray_png(5, width=600, height=200, bits=8, hidden_block=True)
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    tiled, generic = model.assess(img), VisionModel.run(model, img)
+    assert tiled.regions == generic.regions
+    assert any(r.kind == "dense_block" for r in tiled.regions)
