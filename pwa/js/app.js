@@ -2,7 +2,7 @@
 // roles and a HOME entry; one hash may lead to different screens by role (#/inspections/ID is
 // the inspector's recording screen and the post head's / auditor's watch screen).
 
-import { clearSession, logout, onReachabilityChange, onUnauthenticated, reachable, session } from './api.js';
+import { clearSession, inspections, logout, onReachabilityChange, onUnauthenticated, reachable, session } from './api.js';
 import { device, refreshDevice } from './device.js';
 import { LANGS, applyStatic, currentLang, initI18n, setLang, t } from './i18n.js';
 import { kick, requeueRefused } from './outbox.js';
@@ -151,6 +151,13 @@ async function registerServiceWorker() {
   } catch (err) {
     console.warn('service worker not registered', err);
   }
+  // On the very first visit the worker takes control only after the first screen has loaded,
+  // so what that screen fetched never reached its cache: fetch the inspector's list again
+  // through the worker, or "My inspections" would be empty at the first dead zone.
+  navigator.serviceWorker.addEventListener('controllerchange', async () => {
+    const s = await session();
+    if (s && s.user.role === 'inspector') inspections.mine().catch(() => {});
+  });
   navigator.serviceWorker.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'drain') kick();
     // a notification was clicked: show the screen it links to
