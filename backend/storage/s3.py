@@ -25,7 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from backend.storage.base import ObjectExists, ObjectInfo, ObjectMissing, validate_key
-from backend.storage.local import HASH_CHUNK
+from backend.storage.durable import HASH_CHUNK
 from backend.storage.s3_uploads import S3Uploads
 
 log = logging.getLogger(__name__)

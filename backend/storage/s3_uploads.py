@@ -30,7 +30,7 @@ from backend.storage.base import (
     UploadMissing,
     validate_token,
 )
-from backend.storage.local import (
+from backend.storage.durable import (
     HASH_CHUNK,
     exclusive,
     fsync_dir,
