@@ -5,6 +5,7 @@ Runs in the training venv (torch); nothing under media_pipeline imports this.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import json
@@ -26,6 +27,20 @@ MODELS_DIR = REPO / "models"
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+def trainer_args(doc: str | None, frames_help: str, max_steps: int, name: str) -> argparse.Namespace:
+    """The command line every scene trainer shares (real frames, budgets, output folder)."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--frames", type=Path, help=frames_help)
+    ap.add_argument("--holdout-frames", type=Path)
+    ap.add_argument("--real-weight", type=int, default=3, help="times each real frame repeats")
+    ap.add_argument("--synthetic", type=int, default=15000)
+    ap.add_argument("--holdout", type=int, default=900)
+    ap.add_argument("--minutes", type=float, default=10.0, help="training-loop wall-time budget")
+    ap.add_argument("--max-steps", type=int, default=max_steps)
+    ap.add_argument("--out", type=Path, default=MODELS_DIR / name)
+    return ap.parse_args()
 
 
 def to_input(frame_rgb: np.ndarray, size: int) -> np.ndarray:

@@ -8,7 +8,6 @@ frames (DIR/empty, DIR/partial, DIR/loaded), `--holdout-frames DIR` scores on re
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -96,16 +95,7 @@ def evaluate(session: object, frames: np.ndarray, labels: np.ndarray) -> dict[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--frames", type=Path, help="real labelled frames: DIR/<label>/*.jpg")
-    ap.add_argument("--holdout-frames", type=Path)
-    ap.add_argument("--real-weight", type=int, default=3, help="times each real frame repeats")
-    ap.add_argument("--synthetic", type=int, default=15000)
-    ap.add_argument("--holdout", type=int, default=900)
-    ap.add_argument("--minutes", type=float, default=10.0, help="training-loop wall-time budget")
-    ap.add_argument("--max-steps", type=int, default=8000)
-    ap.add_argument("--out", type=Path, default=common.MODELS_DIR / NAME)
-    args = ap.parse_args()
+    args = common.trainer_args(__doc__, "real labelled frames: DIR/<label>/*.jpg", 8000, NAME)
     torch.set_num_threads(1)
     torch.manual_seed(TRAIN_SEED)
     started = time.monotonic()

@@ -8,7 +8,6 @@ they carry only a total, so they train the count loss and not the density map.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import time
@@ -100,16 +99,7 @@ def evaluate(session: object, frames: np.ndarray, counts: np.ndarray) -> dict[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--frames", type=Path, help="real frames with DIR/counts.csv")
-    ap.add_argument("--holdout-frames", type=Path)
-    ap.add_argument("--real-weight", type=int, default=3)
-    ap.add_argument("--synthetic", type=int, default=15000)
-    ap.add_argument("--holdout", type=int, default=900)
-    ap.add_argument("--minutes", type=float, default=10.0, help="training-loop wall-time budget")
-    ap.add_argument("--max-steps", type=int, default=6000)
-    ap.add_argument("--out", type=Path, default=common.MODELS_DIR / NAME)
-    args = ap.parse_args()
+    args = common.trainer_args(__doc__, "real frames with DIR/counts.csv", 6000, NAME)
     torch.set_num_threads(1)
     torch.manual_seed(TRAIN_SEED)
     started = time.monotonic()
