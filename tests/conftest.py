@@ -8,6 +8,7 @@ The template also holds a live session for every demo user, so logging in costs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -45,6 +46,23 @@ class EmbeddedServer:
 
     def dsn(self, database: str) -> str:
         return f"postgresql://postgres:@/{database}?host={self.root}"
+
+    @contextlib.asynccontextmanager
+    async def clone_of_template(self, name: str) -> AsyncIterator[str]:
+        """A fresh database copied from the migrated, seeded template; dropped afterwards."""
+        admin = await asyncpg.connect(self.dsn("postgres"))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        finally:
+            await admin.close()
+        try:
+            yield self.dsn(name)
+        finally:
+            admin = await asyncpg.connect(self.dsn("postgres"))
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -95,18 +113,8 @@ _db_counter = itertools.count(1)
 
 @pytest_asyncio.fixture
 async def db_url(pg: EmbeddedServer, template: dict[str, str]) -> AsyncIterator[str]:
-    name = f"t_{os.getpid()}_{next(_db_counter)}"
-    admin = await asyncpg.connect(pg.dsn("postgres"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    yield pg.dsn(name)
-    admin = await asyncpg.connect(pg.dsn("postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with pg.clone_of_template(f"t_{os.getpid()}_{next(_db_counter)}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
@@ -19,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from backend.db.pool import connect
 from backend.settings import Settings
 from tests.api.world import PEPPER, World, build_world
-from tests.conftest import TEMPLATE_DB, TEST_PEPPER, EmbeddedServer
+from tests.conftest import TEST_PEPPER, EmbeddedServer
 
 assert PEPPER == TEST_PEPPER
 
@@ -28,18 +27,8 @@ _modules = itertools.count(1)
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def module_db_url(pg: EmbeddedServer, template: dict[str, str]) -> AsyncIterator[str]:
-    name = f"m_{os.getpid()}_{next(_modules)}"
-    admin = await asyncpg.connect(pg.dsn("postgres"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    yield pg.dsn(name)
-    admin = await asyncpg.connect(pg.dsn("postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with pg.clone_of_template(f"m_{os.getpid()}_{next(_modules)}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
