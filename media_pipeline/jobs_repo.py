@@ -16,7 +16,7 @@ from media_pipeline.context import (
     Policy,
     Polygon,
 )
-from media_pipeline.report import ValidationReport
+from contract.report import ValidationReport
 
 KNOWN_MARKERS = ("place", "undo", "item")
 

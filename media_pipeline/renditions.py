@@ -14,7 +14,7 @@ from media_pipeline import frames as fr
 from media_pipeline.ffmpeg import run
 from media_pipeline.packets import read_packets
 from media_pipeline.probe import probe
-from media_pipeline.report import ValidationReport
+from contract.report import ValidationReport
 
 TILE_SIDE = 240
 _COLOURS = {"pass": (40, 160, 60), "warn": (230, 160, 0), "fail": (210, 40, 40)}  # RGB

@@ -28,7 +28,7 @@ from media_pipeline.context import CheckContext, MediaSignals, Models
 from media_pipeline.ffmpeg import FfmpegError
 from media_pipeline.packets import Packets, read_packets
 from media_pipeline.probe import ProbeError, ProbeInfo, probe
-from media_pipeline.report import CheckResult, ModelRef, ValidationReport, build_report, result
+from contract.report import CheckResult, ModelRef, ValidationReport, build_report, result
 
 BATCH = 32
 OCR_MAX_FRAMES = 8

@@ -32,7 +32,7 @@ from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
 from media_pipeline import jobs_repo
 from media_pipeline.context import Models
 from media_pipeline.renditions import make_all
-from media_pipeline.report import ValidationReport
+from contract.report import ValidationReport
 from media_pipeline.validate import validate
 
 log = logging.getLogger("dosmotr.worker")

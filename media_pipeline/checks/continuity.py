@@ -13,7 +13,7 @@ import itertools
 from media_pipeline.checks import spans
 from media_pipeline.context import MediaSignals, Policy
 from media_pipeline.frames import FrameStats
-from media_pipeline.report import CheckResult, Verdict, result
+from contract.report import CheckResult, Verdict, result
 
 BLACK_LUMA = 30.0
 BLACK_CONTRAST = 15.0

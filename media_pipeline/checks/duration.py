@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from media_pipeline.context import CheckContext
-from media_pipeline.report import CheckResult, result
+from contract.report import CheckResult, result
 
 
 def minimum_seconds(ctx: CheckContext) -> float:

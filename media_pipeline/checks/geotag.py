@@ -7,7 +7,7 @@ import itertools
 import math
 
 from media_pipeline.context import Policy, Polygon, TrackPoint
-from media_pipeline.report import CheckResult, Verdict, result
+from contract.report import CheckResult, Verdict, result
 
 EARTH_RADIUS_M = 6_371_008.8
 CONSTANT_MIN_POINTS = 5

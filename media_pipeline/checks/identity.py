@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from media_pipeline.context import DeclarationFacts, MediaSignals
-from media_pipeline.report import CheckResult, Verdict, result
+from contract.report import CheckResult, Verdict, result
 
 # ISO 6346 letter values: 10 upwards, skipping multiples of 11.
 _LETTER_VALUES: dict[str, int] = {}

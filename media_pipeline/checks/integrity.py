@@ -4,7 +4,7 @@ device clock against the server's receive time."""
 from __future__ import annotations
 
 from media_pipeline.context import CheckContext
-from media_pipeline.report import CheckResult, result
+from contract.report import CheckResult, result
 
 
 def check(ctx: CheckContext, file_size: int | None, duration: float | None) -> CheckResult:

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 
 from media_pipeline.context import CheckContext, Marker, MediaSignals
-from media_pipeline.report import CheckResult, Verdict, result
+from contract.report import CheckResult, Verdict, result
 
 MOTION_MIN_DIFF = 2.0
 MOTION_OVER_QUIET = 1.5  # motion = this many times the quiet (20th percentile) difference

@@ -6,7 +6,7 @@ import pytest
 from media_pipeline import renditions
 from media_pipeline.ffmpeg import run
 from media_pipeline.probe import probe
-from media_pipeline.report import build_report, result
+from contract.report import build_report, result
 from tests import media
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from media_pipeline.checks.identity import RapidOcrReader
 from media_pipeline.context import OCCUPANCY_LABELS, Marker, Models, TrackPoint
-from media_pipeline.report import ValidationReport, decode, encode
+from contract.report import ValidationReport, decode, encode
 from media_pipeline.validate import models_from_registry, validate
 from tests import media
 

@@ -1,4 +1,13 @@
-"""The validation report: the contract both the backend and the worker read (DESIGN.md)."""
+"""The validation report: the contract both the backend and the worker read (DESIGN.md).
+
+Verdicts: `pass`, `warn`, `fail`, and `unavailable` for a check that could not run (a model
+missing or failing its sha256, OCR not installed, decoding failed after every retry).
+`unavailable` is never evidence either way, so it never satisfies the gate.
+
+Every finding carries a stable `code` and its `params`, so screens render it in the reader's
+language; `detail` is the English free text for logs and the API. `needs_confirmation` marks
+an advisory check whose model is not proven on this post's footage: a person decides.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +18,17 @@ import msgspec
 
 PIPELINE_VERSION = "1.0.0"
 
-Verdict = Literal["pass", "warn", "fail"]
+Verdict = Literal["pass", "warn", "fail", "unavailable"]
+ParamValue = str | int | float | bool
 CheckName = Literal[
     "probe", "integrity", "duration", "continuity", "geotag", "completeness", "recount", "identity"
 ]
 CHECK_NAMES: tuple[str, ...] = CheckName.__args__  # type: ignore[attr-defined]
-_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
+VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
+# A report is as bad as its worst check; a check that could not run is worse than a doubt
+# (nothing was judged) but better than a failure (nothing was found wrong).
+_RANK: dict[str, int] = {"pass": 0, "warn": 1, "unavailable": 2, "fail": 3}
+_BY_RANK: tuple[Verdict, ...] = ("pass", "warn", "unavailable", "fail")
 
 
 class CheckResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -25,6 +39,11 @@ class CheckResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     detail: str
     # video seconds an auditor should look at, as [start_s, end_s]
     times: tuple[tuple[float, float], ...] = ()
+    # stable machine code of the finding (e.g. "bay_not_empty_at_end") and its parameters
+    code: str = ""
+    params: dict[str, ParamValue] = {}
+    # an advisory model-driven check: the verdict waits for a person's confirmation
+    needs_confirmation: bool = False
 
 
 class ModelRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -47,7 +66,7 @@ def worst(verdicts: Iterable[str]) -> Verdict:
     ranked = [_RANK[v] for v in verdicts]
     if not ranked:
         return "fail"
-    return ("pass", "warn", "fail")[max(ranked)]  # type: ignore[return-value]
+    return _BY_RANK[max(ranked)]
 
 
 def build_report(
@@ -64,6 +83,10 @@ def result(
     threshold: float,
     detail: str,
     times: Iterable[tuple[float, float]] = (),
+    *,
+    code: str = "",
+    params: dict[str, ParamValue] | None = None,
+    needs_confirmation: bool = False,
 ) -> CheckResult:
     """Rounded so reports diff cleanly and read well."""
     return CheckResult(
@@ -73,6 +96,9 @@ def result(
         threshold=round(float(threshold), 4),
         detail=detail,
         times=tuple((round(float(a), 2), round(float(b), 2)) for a, b in times),
+        code=code,
+        params=dict(params or {}),
+        needs_confirmation=needs_confirmation,
     )
 
 
