@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from contract.report import ValidationReport
 from media_pipeline.context import (
     CheckContext,
     DeclarationFacts,
@@ -16,7 +17,6 @@ from media_pipeline.context import (
     Policy,
     Polygon,
 )
-from contract.report import ValidationReport
 
 KNOWN_MARKERS = ("place", "undo", "item")
 

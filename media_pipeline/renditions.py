@@ -9,12 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from contract.report import ValidationReport
 from media_pipeline import argv
 from media_pipeline import frames as fr
 from media_pipeline.ffmpeg import run
 from media_pipeline.packets import read_packets
 from media_pipeline.probe import probe
-from contract.report import ValidationReport
 
 TILE_SIDE = 240
 _COLOURS = {"pass": (40, 160, 60), "warn": (230, 160, 0), "fail": (210, 40, 40)}  # RGB

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from contract.report import CheckResult, ModelRef, ValidationReport, build_report, result
 from media_pipeline import frames as fr
 from media_pipeline.checks import (
     PHASE_CHECKS,
@@ -28,7 +29,6 @@ from media_pipeline.context import CheckContext, MediaSignals, Models
 from media_pipeline.ffmpeg import FfmpegError
 from media_pipeline.packets import Packets, read_packets
 from media_pipeline.probe import ProbeError, ProbeInfo, probe
-from contract.report import CheckResult, ModelRef, ValidationReport, build_report, result
 
 BATCH = 32
 OCR_MAX_FRAMES = 8

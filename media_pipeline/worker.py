@@ -29,10 +29,10 @@ from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.jobs import VALIDATE_RECORDING, ValidateRecording
 from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
+from contract.report import ValidationReport
 from media_pipeline import jobs_repo
 from media_pipeline.context import Models
 from media_pipeline.renditions import make_all
-from contract.report import ValidationReport
 from media_pipeline.validate import validate
 
 log = logging.getLogger("dosmotr.worker")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from media_pipeline.context import OCCUPANCY_LABELS, MediaSignals
 from contract.report import CheckResult, Verdict, result
+from media_pipeline.context import OCCUPANCY_LABELS, MediaSignals
 
 EMPTY_AT_END = 0.5  # mean P(empty) over the closing samples
 LOADED_AT_SOME_POINT = 0.4  # fullness the bay must reach at least once

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import itertools
 
+from contract.report import CheckResult, Verdict, result
 from media_pipeline.checks import spans
 from media_pipeline.context import MediaSignals, Policy
 from media_pipeline.frames import FrameStats
-from contract.report import CheckResult, Verdict, result
 
 BLACK_LUMA = 30.0
 BLACK_CONTRAST = 15.0

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from media_pipeline.context import CheckContext
 from contract.report import CheckResult, result
+from media_pipeline.context import CheckContext
 
 
 def minimum_seconds(ctx: CheckContext) -> float:

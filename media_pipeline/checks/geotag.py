@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from media_pipeline.context import Policy, Polygon, TrackPoint
 from contract.report import CheckResult, Verdict, result
+from media_pipeline.context import Policy, Polygon, TrackPoint
 
 EARTH_RADIUS_M = 6_371_008.8
 CONSTANT_MIN_POINTS = 5

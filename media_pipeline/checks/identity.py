@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from media_pipeline.context import DeclarationFacts, MediaSignals
 from contract.report import CheckResult, Verdict, result
+from media_pipeline.context import DeclarationFacts, MediaSignals
 
 # ISO 6346 letter values: 10 upwards, skipping multiples of 11.
 _LETTER_VALUES: dict[str, int] = {}

@@ -3,8 +3,8 @@ device clock against the server's receive time."""
 
 from __future__ import annotations
 
-from media_pipeline.context import CheckContext
 from contract.report import CheckResult, result
+from media_pipeline.context import CheckContext
 
 
 def check(ctx: CheckContext, file_size: int | None, duration: float | None) -> CheckResult:

@@ -7,8 +7,8 @@ import itertools
 
 import numpy as np
 
-from media_pipeline.context import CheckContext, Marker, MediaSignals
 from contract.report import CheckResult, Verdict, result
+from media_pipeline.context import CheckContext, Marker, MediaSignals
 
 MOTION_MIN_DIFF = 2.0
 MOTION_OVER_QUIET = 1.5  # motion = this many times the quiet (20th percentile) difference

@@ -3,10 +3,10 @@ import json
 import cv2
 import pytest
 
+from contract.report import build_report, result
 from media_pipeline import renditions
 from media_pipeline.ffmpeg import run
 from media_pipeline.probe import probe
-from contract.report import build_report, result
 from tests import media
 
 

@@ -10,9 +10,9 @@ import msgspec
 import numpy as np
 import pytest
 
+from contract.report import ValidationReport, decode, encode
 from media_pipeline.checks.identity import RapidOcrReader
 from media_pipeline.context import OCCUPANCY_LABELS, Marker, Models, TrackPoint
-from contract.report import ValidationReport, decode, encode
 from media_pipeline.validate import models_from_registry, validate
 from tests import media
 
