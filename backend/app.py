@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -44,8 +43,6 @@ from backend.settings import Settings, load_secrets
 from backend.storage.factory import open_store
 
 log = logging.getLogger("dosmotr")
-
-PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 API_CONTROLLERS = [
     AuthController,
@@ -101,7 +98,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
                 server.cleanup()
 
     static = create_static_files_router(
-        path="/", directories=[PWA_DIR], html_mode=True, name="pwa", include_in_schema=False,
+        path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", include_in_schema=False,
         opt={"exclude_from_auth": True},
     )
     return Litestar(

@@ -35,6 +35,7 @@ ENV_VARS = (
     "DOSMOTR_WORKER_CONCURRENCY",
     "DOSMOTR_MODEL_THREADS",
     "DOSMOTR_MODELS_DIR",
+    "DOSMOTR_PWA_DIR",
 )
 # Read by boto3 itself when the object store is S3.
 AWS_ENV_VARS = (
@@ -44,6 +45,23 @@ AWS_ENV_VARS = (
     "AWS_DEFAULT_REGION",
     "AWS_REGION",
 )
+
+
+def asset_dir(folder: str, package: str) -> Path:
+    """`folder` of the source tree in a checkout, else the copy the wheel installed as `package`.
+
+    setup.py ships `pwa/` and `models/` as the packages `dosmotr_pwa` and `dosmotr_models`.
+    """
+    root = Path(__file__).resolve().parent.parent
+    checkout = root / folder
+    if (root / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout  # a source checkout, not site-packages
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return checkout
 
 
 class SettingsError(Exception):
@@ -80,7 +98,8 @@ class Settings(msgspec.Struct, frozen=True):
     max_image_body: int = 200 << 20
     worker_concurrency: int = 2
     model_threads: int = 2
-    models_dir: Path = Path(__file__).resolve().parent.parent / "models"
+    models_dir: Path = msgspec.field(default_factory=lambda: asset_dir("models", "dosmotr_models"))
+    pwa_dir: Path = msgspec.field(default_factory=lambda: asset_dir("pwa", "dosmotr_pwa"))
 
     @property
     def production(self) -> bool:
@@ -119,7 +138,10 @@ class Settings(msgspec.Struct, frozen=True):
             model_threads=int(env.get("DOSMOTR_MODEL_THREADS", "2")),
             models_dir=Path(env["DOSMOTR_MODELS_DIR"]).resolve()
             if env.get("DOSMOTR_MODELS_DIR")
-            else Path(__file__).resolve().parent.parent / "models",
+            else asset_dir("models", "dosmotr_models"),
+            pwa_dir=Path(env["DOSMOTR_PWA_DIR"]).resolve()
+            if env.get("DOSMOTR_PWA_DIR")
+            else asset_dir("pwa", "dosmotr_pwa"),
         )
 
 
