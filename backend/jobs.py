@@ -1,5 +1,5 @@
-"""The job contract shared by the API (which enqueues) and the worker (which runs): names and
-payloads. Jobs live in PostgreSQL (PgQueuer), so enqueueing joins the caller's transaction."""
+"""Enqueueing jobs (names and payloads: `contract.jobs`). Jobs live in PostgreSQL (PgQueuer),
+so enqueueing joins the caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import msgspec
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.queries import Queries
 
-VALIDATE_RECORDING = "validate_recording"
+from contract.jobs import DELIVER_PUSH, VALIDATE_RECORDING, DeliverPush, ValidateRecording
 
-
-class ValidateRecording(msgspec.Struct, frozen=True):
-    recording_id: str
+__all__ = [
+    "DELIVER_PUSH",
+    "VALIDATE_RECORDING",
+    "DeliverPush",
+    "ValidateRecording",
+    "enqueue_push",
+    "enqueue_validation",
+    "install_queue",
+]
 
 
 async def install_queue(conn: asyncpg.Connection) -> None:
@@ -22,24 +28,15 @@ async def install_queue(conn: asyncpg.Connection) -> None:
         await queries.install()
 
 
-async def enqueue_validation(conn: asyncpg.Connection, recording_id: str) -> None:
+async def enqueue_validation(
+    conn: asyncpg.Connection, recording_id: str, reason: str | None = None
+) -> None:
     """Runs on the caller's connection, so the job commits (or not) with the recording."""
     queries = Queries(AsyncpgDriver(conn))
     await queries.enqueue(
-        VALIDATE_RECORDING, msgspec.json.encode(ValidateRecording(recording_id)), priority=0
+        VALIDATE_RECORDING, msgspec.json.encode(ValidateRecording(recording_id, reason)),
+        priority=0,
     )
-
-
-DELIVER_PUSH = "deliver_push"
-
-
-class DeliverPush(msgspec.Struct, frozen=True):
-    """One web-push fan-out: an alert to its recipients' subscriptions, or a test
-    notification (`test_id`) to one user's subscriptions."""
-
-    alert_id: str | None = None
-    test_id: str | None = None
-    user_id: str | None = None
 
 
 async def enqueue_push(conn: asyncpg.Connection, job: DeliverPush) -> None:

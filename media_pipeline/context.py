@@ -1,7 +1,8 @@
 """The inputs to checks.
 
-`CheckContext` is what the backend knows from its database (manifest, intake facts, policy,
-declaration): plain msgspec Structs it builds from rows or decodes from the job payload.
+`CheckContext` is what the backend knows from its database (manifest, intake facts, the
+phase's rules, declaration): the contract's Structs (`contract.manifest`, `contract.policy`)
+built from rows.
 `MediaSignals` is what the pipeline measured in the file. Checks are pure functions of both.
 """
 
@@ -13,35 +14,33 @@ from typing import Literal, Protocol
 import msgspec
 import numpy as np
 
+from contract.geo import Polygon
+from contract.manifest import Manifest, Marker, TrackPoint
+from contract.phases import Phase
+from contract.policy import PhaseRules
 from media_pipeline.argv import FramePlan
 from media_pipeline.frames import FrameStats
 from media_pipeline.packets import Packets
 from media_pipeline.probe import ProbeInfo
 
-Phase = Literal["exterior", "unloading", "recount", "opening"]
-MarkerKind = Literal["place", "undo", "item"]
 OCCUPANCY_LABELS = ("empty", "partial", "loaded")
+# The phase's rules (min seconds, tolerances) as the checks read them; the name the checks use.
+Policy = PhaseRules
 
-
-class TrackPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    t: float  # seconds from the start of the recording
-    lat: float
-    lon: float
-    acc: float  # metres, as the Geolocation API reports it
-
-
-class Marker(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    t: float
-    kind: MarkerKind
-
-
-class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    sha256: str
-    size: int
-    recorded_from: datetime
-    recorded_to: datetime
-    track: tuple[TrackPoint, ...] = ()
-    markers: tuple[Marker, ...] = ()
+__all__ = [
+    "OCCUPANCY_LABELS",
+    "CheckContext",
+    "DeclarationFacts",
+    "IntakeFacts",
+    "Manifest",
+    "Marker",
+    "MediaSignals",
+    "Models",
+    "Phase",
+    "Policy",
+    "Polygon",
+    "TrackPoint",
+]
 
 
 class IntakeFacts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -54,41 +53,19 @@ class IntakeFacts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     server_received_at: datetime
 
 
-class Polygon(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """GeoJSON Polygon: rings of [lon, lat]; the first ring is the outer boundary."""
-
-    coordinates: tuple[tuple[tuple[float, float], ...], ...]
-    type: Literal["Polygon"] = "Polygon"
-
-
-class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    min_seconds: float  # for this phase, fixed part
-    min_seconds_per_place: float
-    gps_tolerance_m: float
-    geofence: Polygon | None
-    clock_skew_s: float
-    count_tolerance: int
-    max_speed_mps: float
-    # pipeline tunables; the post policy may set them, the defaults suit a handheld tablet
-    max_gap_s: float = 2.0
-    frozen_s: float = 10.0
-    black_s: float = 5.0
-    track_gap_s: float = 30.0
-    track_edge_s: float = 15.0
-
-
 class DeclarationFacts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     places: int
     containers: tuple[str, ...] = ()
     vehicle_plate: str | None = None
     post_kind: Literal["road", "rail"] = "road"
+    wagons: tuple[str, ...] = ()
 
 
 class CheckContext(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     phase: Phase
     manifest: Manifest
     intake: IntakeFacts
-    policy: Policy
+    policy: PhaseRules
     declaration: DeclarationFacts
 
 

@@ -8,17 +8,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from contract.geo import Polygon
+from contract.manifest import Manifest
+from contract.policy import Policy
 from contract.report import ValidationReport
-from media_pipeline.context import (
-    CheckContext,
-    DeclarationFacts,
-    IntakeFacts,
-    Manifest,
-    Policy,
-    Polygon,
-)
-
-KNOWN_MARKERS = ("place", "undo", "item")
+from media_pipeline.context import CheckContext, DeclarationFacts, IntakeFacts
 
 RECORDING = """
 SELECT r.id, r.phase, r.state, r.manifest, r.integrity, r.object_key, r.size, r.mime,
@@ -27,7 +21,9 @@ SELECT r.id, r.phase, r.state, r.manifest, r.integrity, r.object_key, r.size, r.
        (SELECT coalesce(sum(places), 0) FROM declaration_lines l WHERE l.declaration_id = d.id)
          AS places,
        coalesce((SELECT array_agg(u.number ORDER BY u.number) FROM transport_units u
-                 WHERE u.declaration_id = d.id AND u.kind = 'container'), '{}') AS containers
+                 WHERE u.declaration_id = d.id AND u.kind = 'container'), '{}') AS containers,
+       coalesce((SELECT array_agg(u.number ORDER BY u.number) FROM transport_units u
+                 WHERE u.declaration_id = d.id AND u.kind = 'wagon'), '{}') AS wagons
 FROM recordings r
 JOIN inspections i ON i.id = r.inspection_id
 JOIN declarations d ON d.id = i.declaration_id
@@ -42,20 +38,15 @@ async def load_recording(conn: asyncpg.Connection, recording_id: str) -> Any:
 
 def build_context(row: Any) -> CheckContext:
     """The checks' inputs, from the recording's row, its declaration and the post's policy."""
-    m, integrity, policy = row["manifest"], row["integrity"] or {}, row["policy"]
+    integrity = row["integrity"] or {}
     phase = row["phase"]
-    rule = policy.get("min_seconds", {}).get(phase, {"fixed": 0, "per_place": 0})
-    manifest = msgspec.convert(
-        {
-            "sha256": m["sha256"], "size": m["size"], "recorded_from": m["recorded_from"],
-            "recorded_to": m["recorded_to"], "track": m.get("track", []),
-            "markers": [mk for mk in m.get("markers", []) if mk.get("kind") in KNOWN_MARKERS],
-        },
-        Manifest,
-    )
+    # The stored manifest passed this same Struct at intake; only counting taps reach checks.
+    manifest = msgspec.convert(row["manifest"], Manifest)
+    manifest = msgspec.structs.replace(manifest, markers=manifest.taps())
     # The device clock is judged against the server's first contact with this recording.
     first_contact = manifest.recorded_to + timedelta(seconds=float(integrity.get("clock_skew_s", 0)))
     geofence = row["geofence"]
+    policy = msgspec.convert(row["policy"], Policy)
     return CheckContext(
         phase=phase,
         manifest=manifest,
@@ -65,18 +56,11 @@ def build_context(row: Any) -> CheckContext:
             device_approved=bool(integrity.get("device_approved")),
             server_received_at=first_contact,
         ),
-        policy=Policy(
-            min_seconds=float(rule.get("fixed", 0)),
-            min_seconds_per_place=float(rule.get("per_place", 0)),
-            gps_tolerance_m=float(policy.get("gps_tolerance_m", 150)),
-            geofence=msgspec.convert(geofence, Polygon) if geofence else None,
-            clock_skew_s=float(policy.get("clock_skew_s", 300)),
-            count_tolerance=int(policy.get("count_tolerance", 0)),
-            max_speed_mps=float(policy.get("max_speed_kmh", 60)) / 3.6,
-        ),
+        policy=policy.phase_rules(phase, msgspec.convert(geofence, Polygon) if geofence else None),
         declaration=DeclarationFacts(
             places=int(row["places"]), containers=tuple(row["containers"]),
             vehicle_plate=row["vehicle_plate"], post_kind=row["post_kind"],
+            wagons=tuple(row["wagons"]),
         ),
     )
 

@@ -27,8 +27,8 @@ from pgqueuer.types import QueueExecutionMode
 
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
-from backend.jobs import VALIDATE_RECORDING, ValidateRecording
 from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
+from contract.jobs import VALIDATE_RECORDING, ValidateRecording
 from contract.report import ValidationReport
 from media_pipeline import jobs_repo
 from media_pipeline.context import Models

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from contract.manifest import Chunk
 from media_pipeline.context import (
     CheckContext,
     DeclarationFacts,
@@ -415,6 +416,10 @@ def context(
     return CheckContext(
         phase=phase,  # type: ignore[arg-type]
         manifest=Manifest(
+            device_id="test-tablet",
+            mime="video/mp4",
+            chunks=(Chunk(i=0, size=max(size, 1), sha256="0" * 64),),
+            chain_head="0" * 64,
             sha256="0" * 64,
             size=size,
             recorded_from=end - timedelta(seconds=duration),

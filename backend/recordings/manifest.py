@@ -1,4 +1,5 @@
-"""The recording manifest: its shape, the rolling chunk chain, and the device signature.
+"""The recording manifest (its shape: `contract.manifest`), the rolling chunk chain, and the
+device signature.
 
 chain: h_0 = 32 zero bytes, h_i = sha256(h_{i-1} || sha256(chunk_i)); chain_head = hex(h_n).
 signature: ECDSA P-256 / SHA-256 over RFC 8785 (JCS) of the manifest exactly as sent,
@@ -10,10 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -21,41 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from backend.devices.keys import public_key_from_jwk
+from contract.manifest import Chunk, Hex64, Manifest, Marker, Seconds, TrackPoint
 
-Hex64 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400)]
-
-
-class Chunk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    i: Annotated[int, msgspec.Meta(ge=0)]
-    size: Annotated[int, msgspec.Meta(gt=0)]
-    sha256: Hex64
-
-
-class TrackPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    t: Seconds
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
-    acc: Annotated[float, msgspec.Meta(ge=0)]
-
-
-class Marker(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    t: Seconds
-    kind: Literal["place", "undo", "item", "interrupted"]
-
-
-class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    mime: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    size: Annotated[int, msgspec.Meta(gt=0)]
-    sha256: Hex64
-    recorded_from: Annotated[datetime, msgspec.Meta(tz=True)]
-    recorded_to: Annotated[datetime, msgspec.Meta(tz=True)]
-    chunks: Annotated[list[Chunk], msgspec.Meta(min_length=1, max_length=200_000)]
-    chain_head: Hex64
-    track: Annotated[list[TrackPoint], msgspec.Meta(max_length=200_000)] = []
-    markers: Annotated[list[Marker], msgspec.Meta(max_length=100_000)] = []
-
+__all__ = ["Chunk", "Hex64", "Manifest", "Marker", "Seconds", "TrackPoint"]
 
 GENESIS = bytes(32)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
-from backend.recordings.manifest import Chunk, Hex64
+from contract.manifest import Chunk, Hex64
+from contract.phases import Phase
 
-Phase = Literal["exterior", "unloading", "recount", "opening"]
 ClientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]{8,64}$")]
 Signature = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 

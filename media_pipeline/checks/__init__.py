@@ -1,14 +1,8 @@
 """One module per check; each exposes `check(...) -> CheckResult`, a pure function."""
 
-from media_pipeline.context import Phase
+from contract.phases import COMMON_CHECKS, PHASE_CHECKS, required_checks
 
-# Checks beyond the common ones (probe, integrity, duration, continuity, geotag), per phase.
-PHASE_CHECKS: dict[Phase, tuple[str, ...]] = {
-    "exterior": ("identity",),
-    "unloading": ("completeness",),
-    "recount": ("recount",),
-    "opening": ("recount",),
-}
+__all__ = ["COMMON_CHECKS", "PHASE_CHECKS", "required_checks", "spans"]
 
 
 def spans(times: list[float], step: float, min_len: float = 0.0) -> list[tuple[float, float]]:

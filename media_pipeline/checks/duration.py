@@ -7,8 +7,7 @@ from media_pipeline.context import CheckContext
 
 
 def minimum_seconds(ctx: CheckContext) -> float:
-    p = ctx.policy
-    return p.min_seconds + p.min_seconds_per_place * max(ctx.declaration.places, 0)
+    return ctx.policy.minimum(ctx.declaration.places)
 
 
 def check(ctx: CheckContext, duration: float) -> CheckResult:

@@ -74,7 +74,10 @@ def test_report_json_has_the_contract_fields() -> None:
     r = run("short.mp4")
     data = msgspec.json.decode(encode(r))
     assert set(data) == {"verdict", "checks", "pipeline_version", "models"}
-    assert set(data["checks"][0]) == {"name", "verdict", "score", "threshold", "detail", "times"}
+    assert set(data["checks"][0]) == {
+        "name", "verdict", "score", "threshold", "detail", "times", "code", "params",
+        "needs_confirmation",
+    }
 
 
 def test_too_short_fails_duration() -> None:
