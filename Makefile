@@ -2,16 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py deploy/no-deps.txt | sha256sum | cut -c1-12)
 
 .PHONY: run test install chromium lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py deploy/no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# OCR models ship in this wheel; --no-deps keeps its opencv-python off (see pyproject.toml)
-	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
+	# The same list the Dockerfile installs (the OCR; why --no-deps: see the file)
+	$(BIN)/python -m pip install --quiet --no-deps -r deploy/no-deps.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
