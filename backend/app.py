@@ -41,12 +41,14 @@ from backend.recordings.upload_routes import UploadController
 from backend.review.routes import ReviewSampleController, SearchController
 from backend.settings import Settings, load_secrets
 from backend.storage.factory import open_store
+from backend.users.routes import UserController
 
 log = logging.getLogger("dosmotr")
 
 API_CONTROLLERS = [
     AuthController,
     UserSessionsController,
+    UserController,
     PostController,
     DeviceController,
     DeclarationController,

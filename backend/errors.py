@@ -98,6 +98,44 @@ class NoInspectorOnShift(Problem):
     status, code, title = 409, "no_inspector_on_shift", "No other inspector is on shift"
 
 
+class PasswordChangeRequired(Problem):
+    status, code, title = 403, "password_change_required", "Change the one-time password first"
+
+
+class TooManyAttempts(Problem):
+    # Carries `retry_after` (seconds), also sent as the Retry-After header.
+    status, code, title = 429, "too_many_attempts", "Too many failed logins; try again later"
+
+
+class PasswordTooShort(Problem):
+    status, code, title = 422, "password_too_short", "The new password is too short"
+
+
+class WrongCurrentPassword(Problem):
+    status, code, title = 422, "wrong_current_password", "The current password is wrong"
+
+
+class InvalidUser(Problem):
+    # A role and post that do not fit together, an unknown post, or an admin locking themself out.
+    status, code, title = 422, "invalid_user", "The user's role, post or state is not valid"
+
+
+class InvalidPost(Problem):
+    status, code, title = 422, "invalid_post", "The post is not valid"
+
+
+class InvalidGeofence(Problem):
+    status, code, title = 422, "invalid_geofence", "The geofence is not a valid GeoJSON Polygon"
+
+
+class InvalidPolicy(Problem):
+    status, code, title = 422, "invalid_policy", "The policy does not match the policy schema"
+
+
+class InvalidShift(Problem):
+    status, code, title = 422, "invalid_shift", "Only inspectors of this post can be on its shift"
+
+
 def _problem(
     status: int, code: str, title: str, detail: str, request: Request, **extra: Any
 ) -> Response[dict[str, Any]]:
@@ -113,6 +151,8 @@ def _problem(
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="dosmotr"'
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -16,6 +16,8 @@ class Actor(msgspec.Struct, frozen=True):
     role: str
     post_code: str | None
     session_id: str
+    # A one-time password is in use: only changing it (or logging out) is allowed.
+    must_change_password: bool = False
 
     def sees_post(self, post_code: str) -> bool:
         return self.role in CROSS_POST_ROLES or self.post_code == post_code

@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from backend.auth.service import authenticate
-from backend.errors import Unauthenticated
+from backend.auth.service import authenticate, password_change_allows
+from backend.errors import PasswordChangeRequired, Unauthenticated
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -19,4 +19,6 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         actor = await authenticate(state.pool, state.secrets.token_pepper, token.strip())
         if actor is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
+        if actor.must_change_password and not password_change_allows(connection.scope["path"]):
+            raise PasswordChangeRequired("change the one-time password: POST /api/auth/password")
         return AuthenticationResult(user=actor, auth=token)

@@ -8,7 +8,8 @@ from typing import Any
 import asyncpg
 
 USER_BY_LOGIN = """
-SELECT id, login, name, role, post_code, password_hash, active FROM users WHERE login = $1
+SELECT id, login, name, role, post_code, password_hash, active, must_change_password
+FROM users WHERE login = $1
 """
 
 
@@ -28,7 +29,7 @@ async def create_session(
 
 
 ACTOR_BY_TOKEN = """
-SELECT u.id, u.login, u.name, u.role, u.post_code, s.id AS session_id
+SELECT u.id, u.login, u.name, u.role, u.post_code, u.must_change_password, s.id AS session_id
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active
 """
@@ -53,3 +54,31 @@ UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
 async def revoke_user_sessions(conn: asyncpg.Connection, user_id: str) -> int:
     status = await conn.execute(REVOKE_USER_SESSIONS, user_id)
     return int(status.split()[-1])
+
+
+REVOKE_OTHER_SESSIONS = """
+UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+"""
+
+
+async def revoke_other_sessions(conn: asyncpg.Connection, user_id: str, keep_session: str) -> int:
+    status = await conn.execute(REVOKE_OTHER_SESSIONS, user_id, keep_session)
+    return int(status.split()[-1])
+
+
+PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = $1"
+
+
+async def password_hash(conn: asyncpg.Connection, user_id: str) -> str | None:
+    return await conn.fetchval(PASSWORD_HASH, user_id)
+
+
+SET_PASSWORD = """
+UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1
+"""
+
+
+async def set_password(
+    conn: asyncpg.Connection, user_id: str, pw_hash: str, must_change: bool
+) -> None:
+    await conn.execute(SET_PASSWORD, user_id, pw_hash, must_change)

@@ -1,4 +1,4 @@
-"""POST /api/auth/login, /api/auth/logout; admin revocation of a user's sessions."""
+"""POST /api/auth/login, /api/auth/logout, /api/auth/password; admin revocation and unlock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 
-from backend.auth import service
+from backend.auth import service, throttle
 from backend.auth.actor import Actor
 from backend.auth.guards import roles
 from backend.deps import Conn
@@ -17,6 +17,18 @@ from backend.deps import Conn
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     login: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    new_password: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+def caller_of(request: Request) -> throttle.Caller:
+    # The peer address as the ASGI server reports it (behind a proxy, the server must be
+    # told to trust its forwarded headers, or every tablet shares the proxy's address).
+    address = request.client.host if request.client and request.client.host else "unknown"
+    return throttle.Caller(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
 class RevokedOut(msgspec.Struct, frozen=True):
@@ -28,10 +40,20 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", exclude_from_auth=True, status_code=200, security=[])
-    async def login(self, data: LoginIn, state: State) -> service.LoginResult:
+    async def login(self, data: LoginIn, state: State, request: Request) -> service.LoginResult:
+        """Log in. After 5 failures on one login or 20 from one address within 15 minutes,
+        429 `too_many_attempts` with Retry-After, even for the right password."""
         s = state.settings
         return await service.login(state.pool, state.secrets.token_pepper, s.token_ttl_s,
-                                   data.login, data.password)
+                                   data.login, data.password, caller_of(request))
+
+    @post("/password", status_code=200)
+    async def change_password(
+        self, data: PasswordIn, request: Request[Actor, str, State], state: State
+    ) -> service.PasswordChanged:
+        """Change one's own password (at least 12 characters); ends every other session."""
+        return await service.change_password(state.pool, request.user, data.current_password,
+                                             data.new_password, caller_of(request))
 
     @post("/logout", status_code=204)
     async def logout(self, request: Request[Actor, str, State], conn: Conn) -> None:
