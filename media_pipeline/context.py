@@ -9,7 +9,7 @@ built from rows.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "Phase",
     "Policy",
     "Polygon",
+    "SeenObjects",
     "TrackPoint",
 ]
 
@@ -69,6 +70,16 @@ class CheckContext(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     declaration: DeclarationFacts
 
 
+class SeenObjects(msgspec.Struct, frozen=True):
+    """What the people / vehicle detector found in one sampled frame (advisory)."""
+
+    t: float
+    people: int
+    vehicles: int
+    best_person: float = 0.0
+    best_vehicle: float = 0.0
+
+
 class MediaSignals(msgspec.Struct, frozen=True):
     """What was measured in the file; vision outputs are aligned with `frames`."""
 
@@ -81,6 +92,8 @@ class MediaSignals(msgspec.Struct, frozen=True):
     occupancy: np.ndarray | None = None  # [N, 3] probabilities in OCCUPANCY_LABELS order
     counts: np.ndarray | None = None  # [N] cargo places visible
     texts: tuple[tuple[float, str], ...] = ()  # OCR lines with their video time
+    # detector results on a subset of the samples; None when no detector ran
+    detections: tuple[SeenObjects, ...] | None = None
 
     def sample_interval(self) -> float:
         if len(self.frames) < 2:
@@ -100,11 +113,18 @@ class TextReader(Protocol):
     def read(self, rgb: np.ndarray) -> list[str]: ...
 
 
+class ObjectDetector(Protocol):
+    """Per frame, detections with `.label` and `.score` (media_pipeline.vision.Detection)."""
+
+    def detect(self, frames: np.ndarray) -> list[list[Any]]: ...
+
+
 class Models(msgspec.Struct):
     """The inference back-ends `validate` may use; any may be absent (the check then warns)."""
 
     occupancy: OccupancyModel | None = None
     counter: CargoCounterModel | None = None
     ocr: TextReader | None = None
+    detector: ObjectDetector | None = None
     # role ("occupancy", "counter", "ocr") -> (name, sha256) of the model files behind it
     refs: dict[str, tuple[tuple[str, str], ...]] = msgspec.field(default_factory=dict)
