@@ -26,6 +26,9 @@ class TrackPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
     acc: Annotated[float, msgspec.Meta(ge=0)]  # metres, as the Geolocation API reports it
+    # Only on a point that repeats an earlier fix (no newer fix came: a tablet standing still):
+    # when that fix was taken, seconds from the start of the recording (negative: before it).
+    fix_t: Annotated[float, msgspec.Meta(ge=-86_400, le=86_400)] | None = None
 
 
 class Marker(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
