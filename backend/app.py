@@ -33,6 +33,7 @@ from backend.evidence.routes import EvidenceController
 from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
+from backend.ops.edge import with_edge
 from backend.posts.routes import PostController
 from backend.push.routes import PushController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
@@ -103,7 +104,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", include_in_schema=False,
         opt={"exclude_from_auth": True},
     )
-    return Litestar(
+    application = Litestar(
         route_handlers=[Router("/", route_handlers=API_CONTROLLERS), static],
         lifespan=[lifespan],
         dependencies={"conn": Provide(provide_conn)},
@@ -128,8 +129,19 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
-        cors_config=CORSConfig(allow_origins=[]),
+        cors_config=_cors(settings),
         debug=False,
+    )
+    return with_edge(application)
+
+
+def _cors(settings: Settings) -> CORSConfig:
+    """Same-origin only unless DOSMOTR_CORS_ORIGINS names other origins."""
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_credentials=False,  # bearer tokens, no cookies
+        expose_headers=["Location", "Upload-Offset", "Upload-Length", "Upload-Expires",
+                        "Tus-Resumable", "Retry-After", "X-Request-ID", "Content-Range"],
     )
 
 

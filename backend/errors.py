@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from asyncpg.exceptions import CharacterNotInRepertoireError, UntranslatableCharacterError
+from asyncpg.exceptions import (
+    CharacterNotInRepertoireError,
+    ConnectionDoesNotExistError,
+    InsufficientResourcesError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    UntranslatableCharacterError,
+)
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -20,6 +27,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend.ops.request_id import current_request_id
 
 log = logging.getLogger("dosmotr.errors")
 
@@ -136,6 +145,14 @@ class InvalidShift(Problem):
     status, code, title = 422, "invalid_shift", "Only inspectors of this post can be on its shift"
 
 
+class DatabaseUnavailable(Problem):
+    # Carries `retry_after`; the API recovers by itself once PostgreSQL answers again.
+    status, code, title = 503, "database_unavailable", "The database is unavailable"
+
+
+DB_RETRY_AFTER_S = 5
+
+
 def _problem(
     status: int, code: str, title: str, detail: str, request: Request, **extra: Any
 ) -> Response[dict[str, Any]]:
@@ -147,6 +164,8 @@ def _problem(
         "code": code,
         "instance": request.url.path,
     }
+    if (request_id := current_request_id()) is not None:
+        body["request_id"] = request_id
     body.update(extra)
     headers = {}
     if status == 401:
@@ -209,6 +228,21 @@ def handle_unstorable_text(request: Request, exc: Exception) -> Response[dict[st
     )
 
 
+def handle_too_deep(request: Request, exc: RecursionError) -> Response[dict[str, Any]]:
+    # Only client input nests without bound (JSON 1,000 levels deep and the like): the decoder
+    # or a canonicaliser runs out of stack on it. A 400, not a server failure.
+    return _problem(
+        400, InvalidRequest.code, InvalidRequest.title,
+        "the input is nested too deeply", request,
+    )
+
+
+def handle_database_down(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return handle_problem(request, DatabaseUnavailable(
+        "the database cannot be reached; try again shortly", retry_after=DB_RETRY_AFTER_S))
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(
@@ -226,5 +260,11 @@ problem_handlers: dict[type[Exception], Any] = {
     HTTPException: handle_http,
     CharacterNotInRepertoireError: handle_unstorable_text,
     UntranslatableCharacterError: handle_unstorable_text,
+    RecursionError: handle_too_deep,
+    # The server went away under a query, refuses connections or is shutting down (08, 57, 53).
+    PostgresConnectionError: handle_database_down,
+    ConnectionDoesNotExistError: handle_database_down,
+    OperatorInterventionError: handle_database_down,
+    InsufficientResourcesError: handle_database_down,
     Exception: handle_unexpected,
 }

@@ -36,6 +36,9 @@ ENV_VARS = (
     "DOSMOTR_MODEL_THREADS",
     "DOSMOTR_MODELS_DIR",
     "DOSMOTR_PWA_DIR",
+    "DOSMOTR_CORS_ORIGINS",
+    "DOSMOTR_LOG_FORMAT",
+    "DOSMOTR_METRICS_TOKEN",
 )
 # Read by boto3 itself when the object store is S3.
 AWS_ENV_VARS = (
@@ -100,6 +103,10 @@ class Settings(msgspec.Struct, frozen=True):
     model_threads: int = 2
     models_dir: Path = msgspec.field(default_factory=lambda: asset_dir("models", "dosmotr_models"))
     pwa_dir: Path = msgspec.field(default_factory=lambda: asset_dir("pwa", "dosmotr_pwa"))
+    # Origins other than the app's own that browsers may call the API from (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    log_format: str = "text"  # text | json
+    metrics_token: str | None = None  # GET /metrics answers loopback clients, or this bearer
 
     @property
     def production(self) -> bool:
@@ -142,7 +149,19 @@ class Settings(msgspec.Struct, frozen=True):
             pwa_dir=Path(env["DOSMOTR_PWA_DIR"]).resolve()
             if env.get("DOSMOTR_PWA_DIR")
             else asset_dir("pwa", "dosmotr_pwa"),
+            cors_origins=tuple(
+                o.strip().rstrip("/") for o in env.get("DOSMOTR_CORS_ORIGINS", "").split(",")
+                if o.strip()
+            ),
+            log_format=_log_format(env.get("DOSMOTR_LOG_FORMAT") or "text"),
+            metrics_token=env.get("DOSMOTR_METRICS_TOKEN") or None,
         )
+
+
+def _log_format(value: str) -> str:
+    if value not in ("text", "json"):
+        raise SettingsError(f"DOSMOTR_LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 def load_secrets(settings: Settings) -> Secrets:

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Method
 
 from backend.auth.service import authenticate, password_change_allows
-from backend.errors import PasswordChangeRequired, Unauthenticated
+from backend.deps import CONNECT_ERRORS
+from backend.errors import (
+    DB_RETRY_AFTER_S,
+    DatabaseUnavailable,
+    PasswordChangeRequired,
+    Unauthenticated,
+)
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    def __init__(
+        self, app: ASGIApp, exclude_http_methods: Sequence[Method] | None = None, **kw: Any
+    ) -> None:
+        # Litestar lets OPTIONS through unauthenticated by default, but its OPTIONS handler
+        # inherits the controller's role guards, which then find no user (a 500). CORS
+        # preflights never get this far (the CORS middleware answers them before routing), so
+        # a plain OPTIONS is authenticated like any other method: 401, 403 or 204 with Allow.
+        super().__init__(app, exclude_http_methods=exclude_http_methods or (), **kw)
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send Authorization: Bearer <token> from /api/auth/login")
         state = connection.app.state
-        actor = await authenticate(state.pool, state.secrets.token_pepper, token.strip())
+        try:
+            actor = await authenticate(state.pool, state.secrets.token_pepper, token.strip())
+        except CONNECT_ERRORS as exc:
+            raise DatabaseUnavailable(
+                "the database cannot be reached; try again shortly", retry_after=DB_RETRY_AFTER_S
+            ) from exc
         if actor is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
         if actor.must_change_password and not password_change_allows(connection.scope["path"]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -11,6 +10,7 @@ TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-defer-length,checksum,expiration"
 CHECKSUM_ALGORITHMS = "sha256"
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+INT64_MAX = (1 << 63) - 1  # sizes and offsets are stored as bigint
 
 
 class TusHeaderError(ValueError):
@@ -31,7 +31,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise TusHeaderError(f"Upload-Metadata pair {pair!r} is not 'key base64'")
         try:
             value = base64.b64decode(encoded.strip(), validate=True).decode() if encoded else ""
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error, or not ASCII at all
             raise TusHeaderError(f"Upload-Metadata value of {key!r} is not base64 UTF-8") from exc
         if key in result:
             raise TusHeaderError(f"Upload-Metadata repeats {key!r}")
@@ -47,9 +47,14 @@ def parse_non_negative(header: str | None, name: str) -> int | None:
     if header is None:
         return None
     value = header.strip()
-    if not value.isdigit():
-        raise TusHeaderError(f"{name} must be a non-negative integer")
+    # ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() refuses or reads.
+    if not _is_ascii_digits(value) or len(value) > 19 or int(value) > INT64_MAX:
+        raise TusHeaderError(f"{name} must be a non-negative integer below 2^63")
     return int(value)
+
+
+def _is_ascii_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
 
 
 def parse_checksum(header: str | None) -> bytes | None:
@@ -61,7 +66,7 @@ def parse_checksum(header: str | None) -> bytes | None:
         raise TusHeaderError("only sha256 checksums are supported")
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or not ASCII at all
         raise TusHeaderError("Upload-Checksum digest is not base64") from exc
     if len(digest) != 32:
         raise TusHeaderError("a sha256 digest has 32 bytes")
@@ -81,7 +86,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     if unit.strip().lower() != "bytes" or "," in spec:
         return None  # unknown unit or multiple ranges: serve the whole (allowed by RFC 9110)
     first, dash, last = spec.strip().partition("-")
-    if not dash:
+    if not dash or not all(_is_ascii_digits(p) for p in (first, last) if p):
         return None
     try:
         if first == "":

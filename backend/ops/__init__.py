@@ -1,0 +1,1 @@
+"""Operations: the HTTP edge (request ids, security headers), health, metrics, logs, OpenAPI."""
