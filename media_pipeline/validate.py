@@ -13,8 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from contract.report import CheckResult, ModelRef, ValidationReport, build_report, result
+from contract.report import (
+    CheckResult,
+    ModelRef,
+    ParamValue,
+    ValidationReport,
+    build_report,
+    result,
+)
 from media_pipeline import frames as fr
+from media_pipeline.availability import ModelsMissing, mark_unavailable, not_run, require_models
 from media_pipeline.checks import (
     PHASE_CHECKS,
     completeness,
@@ -23,10 +31,11 @@ from media_pipeline.checks import (
     geotag,
     identity,
     integrity,
+    presence,
     recount,
 )
 from media_pipeline.context import CheckContext, MediaSignals, Models
-from media_pipeline.ffmpeg import FfmpegError
+from media_pipeline.ffmpeg import FfmpegError, FfmpegTransient
 from media_pipeline.packets import Packets, read_packets
 from media_pipeline.probe import ProbeError, ProbeInfo, probe
 
@@ -36,8 +45,12 @@ OCR_SIDE = 960  # container numbers need pixels; other phases analyse at frames.
 RECOUNT_FPS = 2.0  # a tap's motion lasts a second or two: keyframes every 2 s could miss it
 
 
+__all__ = ["ModelsMissing", "decode_timeout", "models_from_registry", "require_models", "validate"]
+
+
 def decode_timeout(duration: float) -> float:
-    # generous: 10x slower than real time is already a broken machine
+    """The budget of decoding alone (frames.sample pauses it while OCR and models run):
+    generous, since 10x slower than real time is already a broken machine."""
     return max(60.0, duration * 2.0)
 
 
@@ -49,6 +62,8 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
         packets = read_packets(path)
         if packets.count == 0:
             raise ProbeError("no video packets in the file")
+    except FfmpegTransient:
+        raise  # a timeout or a killed process says nothing of the file: the worker retries
     except (ProbeError, FfmpegError) as exc:
         return _unreadable(ctx, str(exc), file_size)
 
@@ -61,6 +76,8 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
     )  # fmt: skip
     try:
         measured = _measure(path, ctx, models, info, packets, plan, dur)
+    except FfmpegTransient:
+        raise
     except FfmpegError as exc:
         return _unreadable(ctx, f"undecodable: {exc}", file_size)
     if not measured["stats"]:
@@ -70,6 +87,7 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
         probe=info, duration=dur, file_size=file_size or 0, packets=packets, plan=plan,
         frames=tuple(measured["stats"]), occupancy=measured["occupancy"],
         counts=measured["counts"], texts=tuple(measured["texts"]),
+        detections=measured["detections"],
     )  # fmt: skip
     checks = [
         _probe_result(info, packets, dur, plan),
@@ -80,12 +98,18 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
     ]
     extra = PHASE_CHECKS[ctx.phase]
     if "completeness" in extra:
-        checks.append(completeness.check(media))
+        checks.append(
+            presence.fold(completeness.check(media), presence.people_through_unloading(media))
+        )
     if "recount" in extra:
-        checks.append(recount.check(ctx, media))
+        taps_kind = "item" if ctx.phase == "opening" else "place"
+        at_taps = presence.people_at_taps(
+            recount.effective_taps(ctx.manifest.markers, taps_kind), media
+        )
+        checks.append(presence.fold(recount.check(ctx, media), at_taps))
     if "identity" in extra:
         checks.append(identity.check(media, ctx.declaration, models.ocr is not None))
-    return build_report(checks, _refs(models, measured["roles"]))
+    return build_report(mark_unavailable(checks, ctx.phase, models), _refs(models, measured["roles"]))
 
 
 def _measure(
@@ -102,6 +126,12 @@ def _measure(
     stride = max(1, math.ceil(expected / OCR_MAX_FRAMES))
     ocr_done = ctx.phase != "exterior" or models.ocr is None
     start = float(packets.pts[0]) if packets.count else info.start_time
+    taps = [m.t for m in ctx.manifest.markers if m.kind != "undo"]
+    det = presence.DetectorSampler(
+        models.detector.detect if models.detector is not None else None, expected,
+        taps if ctx.phase in ("recount", "opening") else (),
+        1.0 / plan.fps if plan.mode == "fps" and plan.fps else 1.0,
+    )  # fmt: skip
     for i, s in enumerate(fr.sample(path, plan, start, decode_timeout(dur))):
         rgb = s.rgb
         if plan.width > fr.ANALYSIS_SIDE or plan.height > fr.ANALYSIS_SIDE:
@@ -110,6 +140,7 @@ def _measure(
             meter.add(s)
         occ.add(rgb)
         cnt.add(rgb)
+        det.offer(i, s.t, rgb)
         if not ocr_done and i % stride == 0 and models.ocr is not None:
             texts += [(s.t, line) for line in models.ocr.read(rgb)]
             ocr_done = identity.all_found(texts, ctx.declaration)
@@ -117,11 +148,14 @@ def _measure(
     roles = [r for r, b in (("occupancy", occ), ("counter", cnt)) if b.used]
     if ctx.phase == "exterior" and models.ocr is not None:
         roles.append("ocr")
+    if det.used:
+        roles.append("detector")
     return {
         "stats": meter.stats,
         "occupancy": occupancy,
         "counts": counts,
         "texts": texts,
+        "detections": det.result(),
         "roles": roles,
     }
 
@@ -173,19 +207,25 @@ def _probe_result(info: ProbeInfo, packets: Packets, dur: float, plan: fr.FrameP
         f"{info.container.split(',')[0]}; sampled {plan.mode}"
         + (f" at {plan.fps:g} fps" if plan.mode == "fps" else "")
     )
+    params: dict[str, ParamValue] = {
+        "codec": info.codec, "width": info.width, "height": info.height,
+        "fps": round(info.fps, 3), "duration_s": round(dur, 1),
+    }  # fmt: skip
     if header and abs(header - dur) > max(1.0, 0.02 * dur):
         return result(
             "probe", "warn", dur / header, 1.0,
             f"{detail}; header says {header:.1f} s but packets span {dur:.1f} s",
+            code="header_duration_mismatch", params={**params, "header_s": round(header, 1)},
         )  # fmt: skip
-    return result("probe", "pass", 1.0, 1.0, detail)
+    return result("probe", "pass", 1.0, 1.0, detail, code="decodable", params=params)
 
 
 def _unreadable(ctx: CheckContext, reason: str, file_size: int | None) -> ValidationReport:
     checks = [
-        result("probe", "fail", 0.0, 1.0, reason),
+        result("probe", "fail", 0.0, 1.0, reason, code="unreadable", params={"reason": reason}),
         integrity.check(ctx, file_size, None),
     ]
+    checks += not_run(ctx.phase, checks, "not_run_unreadable", "not run: the file is unreadable")
     return build_report(checks)
 
 
@@ -202,26 +242,39 @@ def models_from_registry(registry: Any, with_ocr: bool = True) -> Models:
     """Wire the vision loader's models (and OCR) for `validate`; loads and warms each once."""
     from media_pipeline.vision.classifier import BayOccupancyClassifier
     from media_pipeline.vision.counter import CargoCounter
+    from media_pipeline.vision.nanodet import NanoDetDetector
     from media_pipeline.vision.registry import ModelError
 
     refs: dict[str, tuple[tuple[str, str], ...]] = {}
+    missing: dict[str, str] = {}
     probe_frame = np.zeros((1, 64, 64, 3), np.uint8)
     loaded: dict[str, Any] = {}
     for role, model, call in (
         ("occupancy", (m := BayOccupancyClassifier(registry)), m.predict),
         ("counter", (c := CargoCounter(registry)), c.count),
+        ("detector", (d := NanoDetDetector(registry)), d.detect),
     ):
         before = set(registry.models_used())
         try:
             call(probe_frame)  # loads and warms the session once, before any real video
-        except ModelError:
-            continue  # a missing model makes its check warn, visibly, instead of crashing
+        except ModelError as exc:
+            missing[role] = str(exc)  # its checks say `unavailable`; require_models refuses
+            continue
         loaded[role] = model
         refs[role] = tuple(sorted(set(registry.models_used()) - before))
     ocr = None
     if with_ocr:
-        ocr = identity.RapidOcrReader()
-        refs["ocr"] = tuple(ocr.model_refs())
+        try:
+            reader = identity.RapidOcrReader()
+            refs["ocr"] = tuple(reader.model_refs())
+            reader.read(np.full((64, 128, 3), 255, np.uint8))  # loads and warms the engine
+            ocr = reader
+        except Exception as exc:  # noqa: BLE001  (ImportError, missing model files, a broken wheel)
+            missing["ocr"] = f"{type(exc).__name__}: {exc}"
+            refs.pop("ocr", None)
+    else:
+        missing["ocr"] = "OCR not wired (with_ocr=False)"
     return Models(
-        occupancy=loaded.get("occupancy"), counter=loaded.get("counter"), ocr=ocr, refs=refs
+        occupancy=loaded.get("occupancy"), counter=loaded.get("counter"), ocr=ocr,
+        detector=loaded.get("detector"), refs=refs, missing=missing,
     )

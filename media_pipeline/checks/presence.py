@@ -15,10 +15,12 @@ host's verdict never depended on it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, Protocol
 
 import msgspec
+import numpy as np
 
 from contract.report import CheckResult, ParamValue, Verdict, result
 from media_pipeline.context import MediaSignals, SeenObjects
@@ -32,6 +34,10 @@ ABSENT_MIN_S = 120.0
 ABSENT_FRACTION = 0.4
 TAP_WINDOW_S = 1.5
 TAPS_WITHOUT_PERSON_WARN = 0.2
+# 13 ms a frame on one thread: 24 spread frames + one per tap keep a 10-min take far inside
+# the pipeline's budget (bench/pipeline.py prints the figure with the detector on and off)
+DETECT_MAX_FRAMES = 24
+DETECT_MAX_TAPS = 300
 
 
 class DetectionLike(Protocol):
@@ -62,6 +68,35 @@ def summarise(t: float, found: Iterable[DetectionLike]) -> SeenObjects:
         best_person=round(max(people, default=0.0), 3),
         best_vehicle=round(max(vehicles, default=0.0), 3),
     )  # fmt: skip
+
+
+class DetectorSampler:
+    """Which sampled frames the detector sees, within the validation budget: about
+    `max_frames` spread over the take, plus the sample nearest each tap (recount)."""
+
+    def __init__(
+        self, detect: Callable[[np.ndarray], list[list[Any]]] | None, expected_samples: float,
+        taps: Sequence[float] = (), step_s: float = 1.0, max_frames: int = DETECT_MAX_FRAMES,
+    ) -> None:  # fmt: skip
+        self.detect = detect
+        self.stride = max(1, math.ceil(expected_samples / max(1, max_frames)))
+        self.taps = sorted(taps)[:DETECT_MAX_TAPS]
+        self.half_step = max(step_s, 1e-3) / 2
+        self.seen: list[SeenObjects] = []
+
+    def offer(self, index: int, t: float, rgb: np.ndarray) -> None:
+        if self.detect is None:
+            return
+        at_tap = any(abs(t - tap) <= self.half_step for tap in self.taps)
+        if index % self.stride == 0 or at_tap:
+            self.seen.append(summarise(t, self.detect(rgb[None])[0]))
+
+    @property
+    def used(self) -> bool:
+        return bool(self.seen)
+
+    def result(self) -> tuple[SeenObjects, ...] | None:
+        return tuple(self.seen) if self.detect is not None else None
 
 
 def _unavailable(what: str) -> Finding:
