@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from contract.report import CheckResult, Verdict, result
+from contract.report import CheckResult, ParamValue, Verdict, result
 from media_pipeline.context import CheckContext, Marker, MediaSignals
 
 MOTION_MIN_DIFF = 2.0
@@ -15,7 +15,7 @@ MOTION_OVER_QUIET = 1.5  # motion = this many times the quiet (20th percentile) 
 TAP_WINDOW_S = 1.5
 UNSUPPORTED_WARN = 0.2
 # The counter's error on held-out frames is about one place (models/cargo_counter/CARD.md);
-# it only warns, and only beyond the policy tolerance plus that error.
+# it speaks only beyond the policy tolerance plus that error, and asks a person unless binding.
 MODEL_MARGIN_MIN = 1
 MODEL_MARGIN_FRACTION = 0.1
 
@@ -64,43 +64,65 @@ def unsupported_taps(taps: list[float], media: MediaSignals) -> list[float]:
     return out
 
 
-def check(ctx: CheckContext, media: MediaSignals) -> CheckResult:
+def check(ctx: CheckContext, media: MediaSignals, binding: bool = False) -> CheckResult:
+    """Taps against the declaration decide (no model there). The counter's places decide only
+    when `binding` (the post proved the counter on its own footage); otherwise a disagreement
+    asks a person to look at the frames at the taps (`needs_confirmation`)."""
     kind = "item" if ctx.phase == "opening" else "place"
     taps = effective_taps(ctx.manifest.markers, kind)
-    fails: list[str] = []
-    warns: list[str] = []
+    fails: list[tuple[str, str]] = []  # (code, text)
+    warns: list[tuple[str, str]] = []
     times: list[tuple[float, float]] = []
     tol = ctx.policy.count_tolerance
+    confirm = False
 
     declared = ctx.declaration.places if kind == "place" else None
+    params: dict[str, ParamValue] = {"taps": len(taps), "tolerance": tol, "binding": binding}
+    if declared is not None:
+        params["declared"] = declared
     if declared is not None and abs(len(taps) - declared) > tol:
-        fails.append(f"{len(taps)} places tapped, {declared} declared (tolerance {tol})")
+        fails.append(("taps_differ_from_declared",
+                      f"{len(taps)} places tapped, {declared} declared (tolerance {tol})"))
         times.append((0.0, media.duration))
 
     seen = places_seen(media.counts) if kind == "place" else None
     if kind == "place":
         if seen is None:
-            warns.append("cargo counter model unavailable")
-        elif declared is not None and abs(seen - declared) > tol + max(
-            MODEL_MARGIN_MIN, round(MODEL_MARGIN_FRACTION * declared)
-        ):
-            warns.append(f"counter model sees about {seen} places, {declared} declared")
+            warns.append(("counter_unavailable", "cargo counter model unavailable"))
+        else:
+            params["seen"] = seen
+            margin = tol + max(MODEL_MARGIN_MIN, round(MODEL_MARGIN_FRACTION * (declared or 0)))
+            if declared is not None and abs(seen - declared) > margin:
+                text = f"counter model sees about {seen} places, {declared} declared"
+                if binding:
+                    fails.append(("places_seen_differ", text))
+                else:
+                    warns.append(("places_seen_unconfirmed", f"advisory: {text}; a person confirms"))
+                    confirm = True
+                    times += [(t, t) for t in taps]  # the frames at the taps, for that person
 
     lonely = unsupported_taps(taps, media)
     if taps and len(lonely) / len(taps) > UNSUPPORTED_WARN:
-        warns.append(f"{len(lonely)} of {len(taps)} taps without visible motion nearby")
+        warns.append(("taps_without_motion",
+                      f"{len(lonely)} of {len(taps)} taps without visible motion nearby"))
+        params["taps_without_motion"] = len(lonely)
         times += [(max(0.0, t - TAP_WINDOW_S), t + TAP_WINDOW_S) for t in lonely]
     if not taps:
-        warns.append(f"no {kind} taps recorded")
+        warns.append(("no_taps", f"no {kind} taps recorded"))
 
     reference = declared if declared else max(len(taps), 1)
     score = len(taps) / reference if reference else 0.0
     verdict: Verdict = "fail" if fails else "warn" if warns else "pass"
     seen_text = f", counter sees {seen}" if seen is not None else ""
-    detail = "; ".join(fails + warns) or (
+    findings = fails + warns
+    detail = "; ".join(text for _, text in findings) or (
         f"{len(taps)} {kind} taps match {declared if declared is not None else 'the count'}"
         f"{seen_text}; every tap near motion"
     )
     if verdict == "pass":
         times = [(t, t) for t in taps]
-    return result("recount", verdict, score, 1.0, detail, times)
+    code = findings[0][0] if findings else "recount_matches"
+    return result(
+        "recount", verdict, score, 1.0, detail, times, code=code, params=params,
+        needs_confirmation=confirm and verdict == "warn",
+    )  # fmt: skip

@@ -235,3 +235,49 @@ def square_input(frames: np.ndarray, manifest: dict[str, Any]) -> np.ndarray:
             resized = resized[..., ::-1]
         out[i] = ((resized.astype(np.float32) * scale - mean) / std).transpose(2, 0, 1)
     return out
+
+
+# Which check each model drives, and the held-out metric on real footage that proves it there.
+MODEL_CHECKS: dict[str, tuple[str, str]] = {
+    "bay_occupancy": ("completeness", "end_state_accuracy"),
+    "cargo_counter": ("recount", "places_within_tolerance"),
+}
+MIN_PROOF_N = 30  # fewer real held-out takes than this prove nothing, whatever the figure
+
+
+def proven_at(manifest: dict[str, Any], post_code: str, metric: str, bar: float) -> bool:
+    """Whether the manifest's `evaluations` hold a held-out figure on REAL footage of
+    `post_code` for `metric` that reaches `bar` on at least MIN_PROOF_N examples."""
+    for ev in manifest.get("evaluations", ()) or ():
+        if not isinstance(ev, dict):
+            continue
+        if (
+            ev.get("kind") == "real"
+            and ev.get("post_code") == post_code
+            and ev.get("metric") == metric
+            and isinstance(ev.get("value"), int | float)
+            and float(ev["value"]) >= bar
+            and int(ev.get("n", 0) or 0) >= MIN_PROOF_N
+        ):
+            return True
+    return False
+
+
+def binding_checks(
+    registry: ModelRegistry, post_code: str, policy_binding: Any, bar: float
+) -> frozenset[str]:
+    """The model-driven checks that may pass or fail on their own at `post_code`: listed in
+    the post policy's `binding_checks` AND proven by their model's manifest. Every other
+    model-driven check is advisory (warn + needs_confirmation)."""
+    wanted = set(policy_binding or ())
+    out: set[str] = set()
+    for model, (check, metric) in MODEL_CHECKS.items():
+        if check not in wanted:
+            continue
+        try:
+            manifest = registry.manifest(model)
+        except ModelError:
+            continue
+        if proven_at(manifest, post_code, metric, bar):
+            out.add(check)
+    return frozenset(out)

@@ -21,6 +21,9 @@ def test_taps_equal_declared_and_counter_agrees_passes() -> None:
     s = replace(signals(None, [4.0] * 12), counts=np.array([1, 2, 3, 3, 3, 2] * 2, np.float32))
     r = recount.check(ctx, s)
     assert r.verdict == "pass", r.detail
+    assert r.code == "recount_matches" and r.params == {
+        "taps": 3, "tolerance": 0, "binding": False, "declared": 3, "seen": 3,
+    }
     assert r.times == ((4, 4), (10, 10), (16, 16))
 
 
@@ -42,6 +45,25 @@ def test_counter_disagreeing_warns() -> None:
     s = replace(signals(None, [4.0] * 12), counts=np.full(12, 7, np.float32))
     r = recount.check(ctx, s)
     assert r.verdict == "warn" and "sees about 7" in r.detail
+    # advisory by default: a person looks at the frames at the taps
+    assert r.needs_confirmation and r.code == "places_seen_unconfirmed"
+    assert r.params["seen"] == 7 and r.params["declared"] == 3
+    assert {(4, 4), (10, 10), (16, 16)} <= set(r.times)
+
+
+def test_counter_disagreeing_fails_only_when_binding() -> None:
+    ctx = media.context(phase="recount", places=3, markers=taps(4, 10, 16))
+    s = replace(signals(None, [4.0] * 12), counts=np.full(12, 7, np.float32))
+    r = recount.check(ctx, s, binding=True)
+    assert r.verdict == "fail" and r.code == "places_seen_differ" and not r.needs_confirmation
+
+
+def test_taps_mismatch_fails_whatever_the_model_and_needs_no_confirmation() -> None:
+    ctx = media.context(phase="recount", places=5, markers=taps(4, 10, 16))
+    s = replace(signals(None, [4.0] * 12), counts=np.full(12, 9, np.float32))
+    r = recount.check(ctx, s)
+    assert r.verdict == "fail" and r.code == "taps_differ_from_declared"
+    assert not r.needs_confirmation
 
 
 def test_taps_in_still_stretches_warn() -> None:

@@ -22,6 +22,7 @@ from media_pipeline.vision import (
     ModelRegistry,
     YoloDetector,
 )
+from media_pipeline.vision.registry import MIN_PROOF_N, binding_checks, proven_at
 from media_pipeline.vision.yolo import batched_nms, letterbox, nms
 from models.training import scenes
 
@@ -293,3 +294,36 @@ def test_letterbox_and_nms_helpers() -> None:
     scores = np.array([0.5, 0.9, 0.4], np.float32)
     assert nms(boxes, scores, 0.5).tolist() == [1, 2]
     assert batched_nms(boxes, scores, np.array([0, 1, 0]), 0.5).tolist() == [1, 0, 2]
+
+
+def _with_evaluations(tmp_path: Path, evaluations: list[dict]) -> ModelRegistry:
+    shutil.copytree(REPO / "models" / "bay_occupancy", tmp_path / "bay_occupancy")
+    path = tmp_path / "bay_occupancy" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["evaluations"] = evaluations
+    path.write_text(json.dumps(manifest))
+    return ModelRegistry(tmp_path, threads=1)
+
+
+def test_shipped_models_are_advisory_everywhere(registry: ModelRegistry) -> None:
+    # trained and evaluated on synthetic footage only: no post can make them binding
+    for post in ("ALAKOL", "ALTYNKOL"):
+        assert binding_checks(registry, post, ("completeness", "recount"), 0.0) == frozenset()
+    for name in SHIPPED:
+        evals = registry.manifest(name).get("evaluations", [])
+        assert all(e["kind"] != "real" or "post_code" not in e for e in evals)
+
+
+def test_binding_needs_the_policy_and_real_held_out_figures_of_that_post(tmp_path: Path) -> None:
+    real = {"dataset": "ALAKOL takes 2026-11", "kind": "real", "post_code": "ALAKOL",
+            "metric": "end_state_accuracy", "value": 0.97, "n": 120}  # fmt: skip
+    reg = _with_evaluations(tmp_path / "a", [real])
+    assert binding_checks(reg, "ALAKOL", ("completeness",), 0.95) == {"completeness"}
+    assert binding_checks(reg, "ALAKOL", (), 0.95) == frozenset()  # the policy did not ask
+    assert binding_checks(reg, "ALTYNKOL", ("completeness",), 0.95) == frozenset()  # other post
+    assert binding_checks(reg, "ALAKOL", ("completeness",), 0.98) == frozenset()  # below bar
+    few = _with_evaluations(tmp_path / "b", [real | {"n": MIN_PROOF_N - 1}])
+    assert binding_checks(few, "ALAKOL", ("completeness",), 0.95) == frozenset()
+    synthetic = _with_evaluations(tmp_path / "c", [real | {"kind": "synthetic"}])
+    assert binding_checks(synthetic, "ALAKOL", ("completeness",), 0.95) == frozenset()
+    assert not proven_at({"evaluations": ["junk", {"kind": "real"}]}, "ALAKOL", "x", 0.0)
