@@ -127,7 +127,12 @@ def completeness_e2e(registry: ModelRegistry, n: int, duration: float) -> list[F
         confirm = sum(r[3] for r in group)
         print(f"  {kind:10s} {len(group)}: {counts}, asking a person: {confirm}")
     print(f"  false-fail on honest takes {false_fail:.2f}; false-pass on incomplete {false_pass:.2f}")
-    print(f"  the model's own leaning right on {lean_ok} of {len(rows)} takes")
+    # what the model alone would have decided, were the check binding at this post
+    would_fail = sum(r[2].startswith("bay_not_empty") for r in honest)
+    would_pass = sum(r[2].startswith("bay_empty") for r in incomplete)
+    print(f"  the model's own leaning right on {lean_ok} of {len(rows)} takes; if it were binding: "
+          f"{would_fail} of {len(honest)} honest takes fail, {would_pass} of {len(incomplete)} "
+          "incomplete pass")
     print(f"  before (issue 12): {BEFORE['bay_e2e_complete_pass']}; {BEFORE['bay_e2e_incomplete_fail']}")
     print(f"  ({len(rows)} takes of {duration:.0f} s, {spent:.0f} s incl. rendering)")
     ds = "scenes_b takes through validate()"
@@ -217,7 +222,7 @@ def real_section(bay: BayOccupancyClassifier, counter: CargoCounter) -> list[Fig
         p = bay.predict(arr)
         c = counter.count(arr)
         print(f"  vtest.avi ({len(arr)} frames, pedestrians in a hall, no bay, no cargo): "
-              f"mean P {dict(zip(OCCUPANCY_LABELS, np.round(p.mean(0), 2), strict=True))}, "
+              f"mean P {dict(zip(OCCUPANCY_LABELS, np.round(p.mean(0), 2).tolist(), strict=True))}, "
               f"counter mean {c.mean():.1f}")
         figs.append(Figure("cargo_counter", "opencv-doc vtest.avi", "real", "mean_count_no_places",
                            float(c.mean()), len(arr)))

@@ -51,12 +51,19 @@ def write_manifests(figs: list[Figure], models_dir: Path, quick: bool = False) -
         written.append(manifest_path)
         card = mdir / "CARD.md"
         if card.is_file():
-            card.write_text(_with_section(card.read_text(), own, when, quick))
+            card.write_text(_with_section(card.read_text(), own, when, quick, _trained_on(manifest)))
             written.append(card)
     return written
 
 
-def _with_section(text: str, figs: list[Figure], when: str, quick: bool) -> str:
+def _trained_on(manifest: dict) -> str:
+    prov = manifest.get("provenance", {})
+    real = prov.get("real_frames") or prov.get("real_images") or "none"
+    return (f"synthetic scenes from `{prov.get('generator', '?')}` only; real frames: {real}"
+            if real == "none" or not real else f"`{prov.get('generator', '?')}` plus real: {real}")
+
+
+def _with_section(text: str, figs: list[Figure], when: str, quick: bool, trained_on: str) -> str:
     rows = "\n".join(
         f"| {f.dataset} | {f.kind} | {f.metric} | {f.value:.3f} | {f.n} |" for f in figs
     )
@@ -65,6 +72,7 @@ def _with_section(text: str, figs: list[Figure], when: str, quick: bool) -> str:
         f"{CARD_START}\n## Evaluation on data it was not trained on ({when})\n\n"
         f"Measured by `bench/vision.py{' --quick' if quick else ''}`; rerun it to check. "
         "Bad figures are kept here on purpose.\n\n"
+        f"Trained on: {trained_on}. Evaluated on data from other sources (below).\n\n"
         "| dataset | kind | metric | value | n |\n| --- | --- | --- | --- | --- |\n"
         f"{rows}\n\n"
         + (
