@@ -25,14 +25,14 @@ log = logging.getLogger("dosmotr.demo")
 # (number, post, corridor, procedure, transport, lines)
 DEMO_DECLARATIONS: list[tuple[Any, ...]] = [
     ("50508/221126/0000101", "ALTYNKOL", "green", "import",
-     {"wagons": ["52817345"], "containers": ["MSKU9070323"]},
+     {"wagons": ["52817343"], "containers": ["MSKU9070323"]},
      [("8471300000", "Ноутбуки портативные", "коробки", 240, 3120.0, 2900.0)]),
     ("50508/221126/0000102", "ALTYNKOL", "yellow", "transit",
-     {"wagons": ["52817352"], "containers": ["CSQU3054383"]},
+     {"wagons": ["52817350"], "containers": ["CSQU3054383"]},
      [("6403990000", "Обувь кожаная", "коробки", 180, 2700.0, 2500.0),
       ("6109100000", "Футболки хлопковые", "мешки", 60, 1200.0, 1150.0)]),
     ("50508/221126/0000103", "ALTYNKOL", "red", "import",
-     {"wagons": ["52817360"], "containers": ["TGHU1234560"]},
+     {"wagons": ["52817368"], "containers": ["TGHU1234560"]},
      [("8517130000", "Смартфоны", "коробки", 96, 1100.0, 950.0)]),
     ("50503/221126/0000201", "ALAKOL", "green", "export",
      {"vehicle_plate": "123 ABC 02"},
@@ -44,9 +44,9 @@ DEMO_DECLARATIONS: list[tuple[Any, ...]] = [
 
 # (image_id, wagon, containers, packaging, hidden block, verdict)
 DEMO_SCANS = [
-    ("ALT-2611-0001", "52817345", ["MSKU9070323"], "boxes", False, "clear"),
-    ("ALT-2611-0002", "52817352", ["CSQU3054383"], "boxes", True, "suspicion"),
-    ("ALT-2611-0003", "52817360", ["TGHU1234560"], "bags", False, None),
+    ("ALT-2611-0001", "52817343", ["MSKU9070323"], "boxes", False, "clear"),
+    ("ALT-2611-0002", "52817350", ["CSQU3054383"], "boxes", True, "suspicion"),
+    ("ALT-2611-0003", "52817368", ["TGHU1234560"], "bags", False, None),
 ]
 
 

@@ -145,6 +145,11 @@ class InvalidShift(Problem):
     status, code, title = 422, "invalid_shift", "Only inspectors of this post can be on its shift"
 
 
+class InvalidWagonNumber(Problem):
+    # Carries `numbers`: the 8-digit wagon numbers whose check digit is wrong.
+    status, code, title = 422, "invalid_wagon_number", "A wagon number fails its check digit"
+
+
 class DatabaseUnavailable(Problem):
     # Carries `retry_after`; the API recovers by itself once PostgreSQL answers again.
     status, code, title = 503, "database_unavailable", "The database is unavailable"

@@ -62,9 +62,9 @@ class IdkAssessor:
 
     async def __call__(self, job: Job) -> None:
         payload = msgspec.json.decode(job.payload or b"{}", type=AssessIdkScan)
-        await self.assess(payload.scan_id)
+        await self.assess(payload.scan_id, payload.why)
 
-    async def assess(self, scan_id: str) -> Assessment | None:
+    async def assess(self, scan_id: str, why: str = "registered") -> Assessment | None:
         async with self.pool.acquire() as conn:
             scan = await assist_repo.scan_for_assessment(conn, scan_id)
             if scan is None:
@@ -84,7 +84,7 @@ class IdkAssessor:
         if previous is not None and _same(judged, previous):
             return previous
         async with self.pool.acquire() as conn:
-            await assessment.store(conn, scan_id, judged)
+            await assessment.store(conn, scan_id, judged, why)
         return judged
 
     async def _image_opinion(self, scan: Any) -> tuple[list[Anomaly], ImageFigures]:

@@ -9,10 +9,23 @@ from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.declarations import repo
 from backend.declarations.schemas import DeclarationIn, DeclarationOut, LineOut, normalise_unit
-from backend.errors import AlreadyExists, InvalidRequest, InvalidState, NotFound
+from backend.errors import (
+    AlreadyExists,
+    InvalidRequest,
+    InvalidState,
+    InvalidWagonNumber,
+    NotFound,
+)
 from backend.idk.linking import link_declaration
 from backend.inspections.service import require_inspection
 from backend.posts import repo as posts_repo
+from contract.numbers import WAGON_FORMAT, is_valid_wagon
+
+
+def invalid_wagons(wagons: list[str]) -> list[str]:
+    """The 8-digit wagon numbers whose check digit is wrong (other formats are not judged)."""
+    numbers = (normalise_unit(w) for w in wagons)
+    return [n for n in numbers if WAGON_FORMAT.match(n) and not is_valid_wagon(n)]
 
 
 def _same_content(data: DeclarationIn, existing: DeclarationOut) -> bool:
@@ -41,6 +54,12 @@ async def create(conn: asyncpg.Connection, actor: Actor, data: DeclarationIn) ->
             raise InvalidRequest("net_kg exceeds gross_kg", field="lines")
     if post["kind"] == "rail" and not (data.transport.wagons or data.transport.containers):
         raise InvalidRequest("a rail declaration names its wagons or containers", field="transport")
+    bad = invalid_wagons(data.transport.wagons)
+    if bad:
+        raise InvalidWagonNumber(
+            f"wagon number(s) fail the check digit: {', '.join(bad)}", numbers=bad,
+            field="transport.wagons",
+        )
     async with conn.transaction():
         decl_id = await repo.insert_declaration(conn, data, actor.id)
         if decl_id is None:

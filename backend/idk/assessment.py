@@ -208,21 +208,65 @@ async def enforce_disagreement(
     return fresh
 
 
-async def store(conn: asyncpg.Connection, scan_id: str, assessment: Assessment) -> bool:
+async def _record(
+    conn: asyncpg.Connection, scan: Any, assessment: Assessment, why: str, actor_id: str | None
+) -> int:
+    """A new assessment version, audited; the disagreement rule applied to it."""
+    version = await assist_repo.add_assessment(conn, scan["id"], assessment, why)
+    await audit.append(
+        conn, actor_id=actor_id, action="idk_scan.assessed", object_type="idk_scan",
+        object_id=scan["id"],
+        payload={"model": msgspec.to_builtins(assessment.model), "flagged": assessment.flagged,
+                 "reasons": assessment.reasons, "anomalies": len(assessment.anomalies),
+                 "consistency": assessment.consistency.score,
+                 "declaration_ids": assessment.declaration_ids, "version": version, "why": why},
+    )
+    await enforce_disagreement(conn, scan, assessment, actor_id)
+    return version
+
+
+async def store(
+    conn: asyncpg.Connection, scan_id: str, assessment: Assessment, why: str = "registered"
+) -> bool:
     """Record the model's assessment (worker side) and act on a disagreement; False if the
     scan is gone."""
     async with conn.transaction():
         scan = await assist_repo.lock_scan(conn, scan_id)
         if scan is None:
             return False
-        await assist_repo.set_assessment(conn, scan_id, assessment)
-        await audit.append(
-            conn, actor_id=None, action="idk_scan.assessed", object_type="idk_scan",
-            object_id=scan_id,
-            payload={"model": msgspec.to_builtins(assessment.model), "flagged": assessment.flagged,
-                     "reasons": assessment.reasons, "anomalies": len(assessment.anomalies),
-                     "consistency": assessment.consistency.score,
-                     "declaration_ids": assessment.declaration_ids},
-        )
-        await enforce_disagreement(conn, scan, assessment, actor_id=None)
+        rows = await assist_repo.declared_for_scan(conn, scan_id)
+        if sorted(str(r["id"]) for r in rows) != sorted(assessment.declaration_ids):
+            # the links changed while the model ran: judge against the ones that hold now
+            goods = declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
+            assessment = judge(assessment.model, assessment.anomalies, assessment.image, goods,
+                               assessment.thresholds, assessment.assessed_at)
+        await _record(conn, scan, assessment, why, actor_id=None)
     return True
+
+
+def _same(a: Assessment, b: Assessment) -> bool:
+    """Equal but for the time it was made."""
+    return msgspec.structs.replace(a, assessed_at=b.assessed_at) == b
+
+
+async def rejudge(
+    conn: asyncpg.Connection, scan_id: str, why: str, actor_id: str | None, now: datetime
+) -> Assessment | None:
+    """The scan's linked declarations changed (a declaration arrived, a manual link, an
+    unlink): inside the caller's transaction, judge the same image opinion against the goods
+    declared now and keep it as a new version, with the disagreement rule applied to it.
+    Returns the new assessment; None when the model has not run yet (its run reads the links
+    then) or nothing changed."""
+    scan = await assist_repo.lock_scan(conn, scan_id)
+    if scan is None or not scan["assessment"]:
+        return None
+    previous = msgspec.convert(scan["assessment"], Assessment)
+    rows = await assist_repo.declared_for_scan(conn, scan_id)
+    goods = declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
+    judged = judge(previous.model, previous.anomalies, previous.image, goods,
+                   previous.thresholds, now)
+    if _same(judged, previous):
+        await enforce_disagreement(conn, scan, previous, actor_id)
+        return None
+    await _record(conn, scan, judged, why, actor_id)
+    return judged

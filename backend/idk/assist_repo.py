@@ -48,11 +48,35 @@ async def declared_for_scan(conn: asyncpg.Connection, scan_id: str) -> list[Any]
     return list(await conn.fetch(DECLARED_FOR_SCAN, scan_id))
 
 
-SET_ASSESSMENT = "UPDATE idk_scans SET assessment = $2 WHERE id = $1"
+# A new version, never a rewrite: the scan row (locked by the caller) points at the latest.
+ADD_ASSESSMENT = """
+WITH latest AS (
+    UPDATE idk_scans SET assessment = $2, assessment_version = assessment_version + 1
+    WHERE id = $1 RETURNING assessment_version
+)
+INSERT INTO idk_assessments (scan_id, version, why, assessment, declaration_ids)
+SELECT $1, latest.assessment_version, $3, $2, $4 FROM latest
+RETURNING version
+"""
 
 
-async def set_assessment(conn: asyncpg.Connection, scan_id: str, assessment: Assessment) -> None:
-    await conn.execute(SET_ASSESSMENT, scan_id, msgspec.to_builtins(assessment))
+async def add_assessment(
+    conn: asyncpg.Connection, scan_id: str, assessment: Assessment, why: str
+) -> int:
+    """Store `assessment` as the scan's next version; returns its version number."""
+    return int(await conn.fetchval(
+        ADD_ASSESSMENT, scan_id, msgspec.to_builtins(assessment), why, assessment.declaration_ids
+    ))
+
+
+ASSESSMENT_HISTORY = """
+SELECT version, why, assessment, created_at FROM idk_assessments
+WHERE scan_id = $1 ORDER BY version
+"""
+
+
+async def assessment_history(conn: asyncpg.Connection, scan_id: str) -> list[Any]:
+    return list(await conn.fetch(ASSESSMENT_HISTORY, scan_id))
 
 
 # Open declarations among these that do not carry the reason yet.

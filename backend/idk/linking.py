@@ -10,18 +10,18 @@ declaration that links to a scan already judged `suspicion` must be inspected.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import asyncpg
-import msgspec
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.declarations.schemas import normalise_unit
 from backend.errors import Conflict, Forbidden, InvalidRequest, InvalidState, NotFound
 from backend.idk import assist_repo, repo
-from backend.idk.assessment import enforce_disagreement
-from backend.idk.jobs import enqueue_assessment
-from backend.idk.schemas import Assessment, InvalidContainerNumber, LinkIn
+from backend.idk.assessment import rejudge
+from backend.idk.jobs import Why, enqueue_assessment
+from backend.idk.schemas import InvalidContainerNumber, LinkIn
 from backend.inspections.service import require_inspection
 
 
@@ -106,18 +106,23 @@ async def link_declaration(
     if scan_ids and await repo.suspicious_among(conn, scan_ids):
         await require_inspection(conn, declaration_id, reason="idk_suspicion", actor_id=actor_id)
     for scan_id in scan_ids:
-        await _after_link(conn, scan_id, actor_id)
+        await _after_links_changed(conn, scan_id, "linked", actor_id)
     return scan_ids
 
 
-async def _after_link(conn: asyncpg.Connection, scan_id: str, actor_id: str | None) -> None:
-    """A scan's declarations changed: a `clear` over a flagged image reaches the new one now,
-    and the model re-judges the declared goods against the image."""
+async def _after_links_changed(
+    conn: asyncpg.Connection, scan_id: str, why: Why, actor_id: str | None
+) -> None:
+    """A scan's declarations changed: the declared goods are judged against the image again
+    now (a new assessment version; a `clear` over a flagged image reaches a new declaration
+    at once). Before the model has run, its run will read the links."""
     scan = await assist_repo.scan_for_assessment(conn, scan_id)
-    if scan is not None and scan["assessment"]:
-        assessment = msgspec.convert(scan["assessment"], Assessment)
-        await enforce_disagreement(conn, scan, assessment, actor_id)
-    await enqueue_assessment(conn, scan_id, "linked")
+    if scan is None:
+        return
+    if not scan["assessment"]:
+        await enqueue_assessment(conn, scan_id, why)
+        return
+    await rejudge(conn, scan_id, why, actor_id, datetime.now(UTC))
 
 
 async def link_manually(
@@ -141,7 +146,7 @@ async def link_manually(
         )
         if scan["verdict"] == "suspicion":
             await require_inspection(conn, decl["id"], reason="idk_suspicion", actor_id=actor.id)
-        await _after_link(conn, scan_id, actor.id)
+        await _after_links_changed(conn, scan_id, "linked", actor.id)
 
 
 async def unlink(
@@ -161,7 +166,7 @@ async def unlink(
             payload={"declaration_id": decl["id"], "matched_on": ended["matched_on"],
                      "reason": reason, "link_id": ended["id"]},
         )
-        await enqueue_assessment(conn, scan_id, "unlinked")
+        await _after_links_changed(conn, scan_id, "unlinked", actor.id)
 
 
 async def _covers(

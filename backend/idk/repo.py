@@ -26,6 +26,7 @@ SELECT s.id, s.image_id, s.post_code, s.scanner, s.composition_number, s.wagon_n
        s.container_numbers, s.scanned_at, s.image_mime, s.image_size, s.image_sha256,
        s.width, s.height, s.bit_depth, s.verdict, s.risk_areas, s.verdict_by,
        u.name AS verdict_by_name, s.verdict_at, s.created_by, s.created_at, s.assessment,
+       s.assessment_version, s.wagon_number_invalid,
        coalesce((SELECT array_agg(l.declaration_id ORDER BY l.created_at, l.declaration_id)
                  FROM scan_links l WHERE l.scan_id = s.id AND l.unlinked_at IS NULL), '{}')
          AS linked_declaration_ids,
@@ -53,6 +54,8 @@ def _scan_out(r: Any) -> ScanOut:
         created_by=r["created_by"], created_at=r["created_at"],
         assessment=msgspec.convert(r["assessment"], Assessment) if r["assessment"] else None,
         links=msgspec.convert(r["links"], list[LinkRecord]),
+        assessment_version=r["assessment_version"],
+        wagon_number_invalid=r["wagon_number_invalid"],
     )
 
 

@@ -19,7 +19,14 @@ from backend.errors import BodyTooLarge, InvalidRequest
 from backend.idk import conclusion_service, linking, service
 from backend.idk.batch import MAX_ROWS, BatchOut, register_batch
 from backend.idk.display import open_display
-from backend.idk.schemas import LinkIn, ScanOut, ScanUpload, UnlinkIn, VerdictIn
+from backend.idk.schemas import (
+    AssessmentVersion,
+    LinkIn,
+    ScanOut,
+    ScanUpload,
+    UnlinkIn,
+    VerdictIn,
+)
 from backend.settings import Settings
 
 ActorRequest = Request[Actor, str, State]
@@ -141,6 +148,14 @@ class IdkScanController(Controller):
     @get("/scans/{scan_id:str}", guards=[roles(*READERS)])
     async def get_one(self, scan_id: str, request: ActorRequest, conn: Conn) -> ScanOut:
         return await service.get_scan(conn, request.user, scan_id)
+
+    @get("/scans/{scan_id:str}/assessments", guards=[roles(*READERS)])
+    async def assessments(
+        self, scan_id: str, request: ActorRequest, conn: Conn
+    ) -> list[AssessmentVersion]:
+        """The history of the X-ray model's assessment, oldest first: a version per run and
+        per change of the linked declarations."""
+        return await service.assessment_history(conn, request.user, scan_id)
 
     @get("/scans/{scan_id:str}/image", guards=[roles(*READERS)])
     async def image(

@@ -179,6 +179,16 @@ class Assessment(msgspec.Struct, frozen=True):
     assessed_at: datetime
 
 
+class AssessmentVersion(msgspec.Struct, frozen=True):
+    """One version of a scan's assessment; `why` it was made: registered (the model ran on a
+    new scan), linked / unlinked (the declared goods changed), requested."""
+
+    version: int
+    why: str
+    created_at: datetime
+    assessment: Assessment
+
+
 class UserRef(msgspec.Struct, frozen=True):
     id: str
     name: str
@@ -210,6 +220,10 @@ class ScanOut(msgspec.Struct, frozen=True):
     assessment: Assessment | None
     # Every link this scan ever had, active or ended (an unlink is history, not a deletion).
     links: list[LinkRecord] = msgspec.field(default_factory=list)
+    # Which version of the assessment `assessment` is (0: none yet); every version is kept.
+    assessment_version: int = 0
+    # The scanner's 8-digit wagon number fails its check digit (the image is kept, flagged).
+    wagon_number_invalid: bool = False
 
 
 class LinkedScan(msgspec.Struct, frozen=True):

@@ -15,12 +15,13 @@ from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import Forbidden, InvalidRequest, NotFound
-from backend.idk import assist_repo, conclusion_service, linking, repo
+from backend.idk import assist_repo, conclusion_service, linking, rail, repo
 from backend.idk.assessment import enforce_disagreement
 from backend.idk.images import ImageInfo, inspect_image_async, inspect_image_file_async
 from backend.idk.jobs import enqueue_assessment
 from backend.idk.schemas import (
     Assessment,
+    AssessmentVersion,
     ImageIdConflict,
     RiskArea,
     RiskAreaOutside,
@@ -138,6 +139,10 @@ async def _register(
                 "image_mime": info.content_type, "width": info.width, "height": info.height,
             },
         )
+        if rail.wagon_number_invalid(fields.wagon_number):
+            await rail.flag_invalid_wagon(
+                conn, scan_id, post_code, fields.image_id, fields.wagon_number
+            )
         await linking.link_scan(
             conn, scan_id, post_code, fields.wagon_number, fields.container_numbers, actor_id
         )
@@ -296,6 +301,18 @@ async def get_scan(conn: asyncpg.Connection, actor: Actor, scan_id: str) -> Scan
     if scan is None or not actor.sees_post(scan.post_code):
         raise NotFound(f"scan {scan_id} not found")
     return scan
+
+
+async def assessment_history(
+    conn: asyncpg.Connection, actor: Actor, scan_id: str
+) -> list[AssessmentVersion]:
+    """Every assessment the scan had, oldest first (the last is the scan's `assessment`)."""
+    await get_scan(conn, actor, scan_id)
+    return [
+        AssessmentVersion(version=r["version"], why=r["why"], created_at=r["created_at"],
+                          assessment=msgspec.convert(r["assessment"], Assessment))
+        for r in await assist_repo.assessment_history(conn, scan_id)
+    ]
 
 
 async def list_scans(

@@ -340,6 +340,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.pdf")),
     ("GET", "/api/idk/scans/{scan_id:str}/conclusion.html"): rule(
         IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.html")),
+    ("GET", "/api/idk/scans/{scan_id:str}/assessments"): rule(
+        IDK_READERS, fixed("/api/idk/scans/{scan}/assessments")),
 }
 
 # What the declaration system's machine account may do (DESIGN.md: creates and reads
@@ -564,6 +566,7 @@ CROSS = [
     CrossPost("post_head", "GET", "/api/idk/scans/{scan}/conclusion.pdf"),
     CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/conclusion.html"),
     CrossPost("post_head", "GET", "/api/idk/scans/{scan}/conclusion.html"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/{scan}/assessments"),
 ]
 CROSS_CASES = [(c, home) for c in CROSS for home in POSTS]
 

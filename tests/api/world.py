@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from backend.auth.tokens import token_digest
 from backend.idk.xray import xray_png
 from tests.helpers import declaration_payload
+from tests.helpers import wagon as make_wagon
 from tests.recordings.kit import (
     Tablet,
     fake_video,
@@ -136,7 +137,7 @@ class World:
             "image_id": f"SWEEP-{next(_seq):06d}-{secrets.token_hex(3)}",
             "scanner": "Nuctech MB1215DE",
             "composition_number": "2105",
-            "wagon_number": wagon or f"7{next(_seq):07d}",
+            "wagon_number": wagon or make_wagon(f"7{next(_seq):06d}"),
             "scanned_at": SCANNED_AT,
         }
         form.update(over)
@@ -158,7 +159,7 @@ class World:
 
     async def releasable_id(self, post: str = "ALTYNKOL") -> str:
         """A green declaration whose gate is open: at a rail post its wagon is scanned, clear."""
-        wagon = f"6{next(_seq):07d}"
+        wagon = make_wagon(f"6{next(_seq):06d}")
         transport = {"wagons": [wagon], "containers": []} if post == "ALTYNKOL" else None
         decl = await self.declaration(post, "green", **({"transport": transport} if transport else {}))
         if transport:

@@ -20,7 +20,7 @@ AREAS = [{"x": 400, "y": 120, "w": 160, "h": 110, "note": "плотный объ
 
 async def evidence(scene: Any, server: Any, tokens: Any, db_url: str) -> tuple[str, str]:
     form = {"image_id": "ALT-AUD-1", "scanner": "Nuctech MB1215DE", "composition_number": "2105",
-            "wagon_number": "58100077", "container_numbers": "MSKU1234565",
+            "wagon_number": "58100173", "container_numbers": "MSKU1234565",
             "scanned_at": "2026-11-22T10:15:00+06:00"}
     scan = await scene.call("idk.altynkol", "POST", "/api/idk/scans", data=form,
                             files={"image": ("scan.png", xray_png(5, bits=8, hidden_block=True), "image/png")})
@@ -40,7 +40,7 @@ async def evidence(scene: Any, server: Any, tokens: Any, db_url: str) -> tuple[s
 async def test_auditor_streams_seeks_and_reads_the_evidence(context: Any, server: Any, tokens: Any, db: Any,
                                                            db_url: str) -> None:
     scene = await make_scene(server, tokens, db, post="ALTYNKOL",
-                             transport={"wagons": ["58100077"], "containers": ["MSKU1234565"]})
+                             transport={"wagons": ["58100173"], "containers": ["MSKU1234565"]})
     rec_id, scan_id = await evidence(scene, server, tokens, db_url)
     report = (await scene.call("auditor", "GET", f"/api/recordings/{rec_id}")).json()
     assert report["state"] in ("validated", "failed") and report["validation"], report["state"]

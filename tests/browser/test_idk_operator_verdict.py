@@ -37,9 +37,9 @@ async def upload(scene: Any, image_id: str, wagon: str, containers: str) -> dict
 
 async def test_operator_draws_a_risk_area_and_gives_the_verdict(context: Any, server: Any, tokens: Any, db: Any) -> None:
     scene = await make_scene(server, tokens, db, post="ALTYNKOL",
-                             transport={"wagons": ["58100077"], "containers": ["MSKU1234565"]})
-    scan = await upload(scene, "ALT-OP-1", "58100077", "MSKU1234565")
-    stray = await upload(scene, "ALT-OP-2", "58999990", "")
+                             transport={"wagons": ["58100173"], "containers": ["MSKU1234565"]})
+    scan = await upload(scene, "ALT-OP-1", "58100173", "MSKU1234565")
+    stray = await upload(scene, "ALT-OP-2", "58999996", "")
     assert scan["linked_declaration_ids"] == [scene.declaration["id"]] and not stray["linked_declaration_ids"]
     await db.execute("UPDATE idk_scans SET assessment = $2 WHERE id = $1", scan["id"], ASSESSMENT)
 
@@ -104,7 +104,7 @@ async def test_operator_draws_a_risk_area_and_gives_the_verdict(context: Any, se
     await page.wait_for_selector("#links-card [data-mark='unlinked']")
     await page.click("#links-card .more-actions summary")
     await page.fill("#link-number", scene.declaration["number"])
-    await page.fill("#link-wagon", "58100077")
+    await page.fill("#link-wagon", "58100173")
     await page.fill("#link-reason", "номер вагона считан сканером с ошибкой")
     await page.click("#link-submit")
     await page.wait_for_selector(f"#links-card .link-item[data-declaration-id='{scene.declaration['id']}']")

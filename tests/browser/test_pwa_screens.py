@@ -26,9 +26,9 @@ DENIED_JS = """
 
 async def test_idk_image_risk_areas_and_plain_failures(context: Any, server: Any, tokens: Any, db: Any) -> None:
     scene = await make_scene(server, tokens, db, post="ALTYNKOL",
-                             transport={"wagons": ["58100077"], "containers": ["MSKU1234565"]})
+                             transport={"wagons": ["58100173"], "containers": ["MSKU1234565"]})
     form = {"image_id": "ALT-SC1-BROWSER1", "scanner": "Nuctech MB1215DE", "composition_number": "2105",
-            "wagon_number": "58100077", "container_numbers": "MSKU1234565",
+            "wagon_number": "58100173", "container_numbers": "MSKU1234565",
             "scanned_at": "2026-11-22T10:15:00+06:00"}
     image = xray_png(5, width=1024, height=384, bits=8, hidden_block=True)
     scan = await scene.call("idk.altynkol", "POST", "/api/idk/scans", data=form,

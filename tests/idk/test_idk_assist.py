@@ -55,32 +55,32 @@ async def jobs_for(db: asyncpg.Connection, scan_id: str) -> list[str]:
 
 async def test_unlinked_list_and_linking_in_both_orders(client, auth, db) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    early = await uploaded(client, operator, wagon_number="58700001", container_numbers="")
+    early = await uploaded(client, operator, wagon_number="58700006", container_numbers="")
     listed = await client.get("/api/idk/scans", params={"unlinked": "true"}, headers=operator)
     assert early["id"] in {s["id"] for s in listed.json()}
-    decl = await declare(client, auth, ["58700001"])
+    decl = await declare(client, auth, ["58700006"])
     assert decl["linked_scan_ids"] == [early["id"]]
     listed = await client.get("/api/idk/scans", params={"unlinked": "true"}, headers=operator)
     assert early["id"] not in {s["id"] for s in listed.json()}
     assert await jobs_for(db, early["id"]) == ["registered", "linked"]  # re-judged when linked
 
-    late_decl = await declare(client, auth, ["58700002"])
-    late = await uploaded(client, operator, wagon_number="58700002", container_numbers="")
+    late_decl = await declare(client, auth, ["58700022"])
+    late = await uploaded(client, operator, wagon_number="58700022", container_numbers="")
     assert late["linked_declaration_ids"] == [late_decl["id"]]
     assert await jobs_for(db, late["id"]) == ["registered"]
 
 
 async def test_manual_link_and_unlink_keep_history_and_the_gate_follows(client, auth, db) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    decl = await declare(client, auth, ["58710001"])
-    misread = await uploaded(client, operator, wagon_number="58710010", container_numbers="")
+    decl = await declare(client, auth, ["58710005"])
+    misread = await uploaded(client, operator, wagon_number="58710013", container_numbers="")
     assert misread["linked_declaration_ids"] == []
     assert (await gate(client, auth, decl["id"]))["idk_linked"] is False
     url = f"/api/idk/scans/{misread['id']}/links"
 
     bad = [
         ({"declaration_id": decl["id"], "reason": "надо"}, 400, "invalid_request"),
-        ({"declaration_id": decl["id"], "reason": REASON, "wagon_number": "58999999"}, 400,
+        ({"declaration_id": decl["id"], "reason": REASON, "wagon_number": "58999939"}, 400,
          "unit_not_declared"),
         ({"declaration_id": "no-such-declaration", "reason": REASON}, 404, "not_found"),
     ]
@@ -88,13 +88,13 @@ async def test_manual_link_and_unlink_keep_history_and_the_gate_follows(client, 
         resp = await client.post(url, json=body, headers=operator)
         assert (resp.status_code, resp.json()["code"]) == (status, code), resp.text
     linked = await client.post(url, json={"declaration_id": decl["id"], "reason": REASON,
-                                          "wagon_number": "5871-0001"}, headers=operator)
+                                          "wagon_number": "5871-0005"}, headers=operator)
     assert linked.status_code == 200, linked.text
     scan = linked.json()
     assert scan["linked_declaration_ids"] == [decl["id"]]
     [link] = scan["links"]
     assert (link["matched_on"], link["covers_wagon"], link["link_reason"]) == (
-        "manual", "58710001", REASON)
+        "manual", "58710005", REASON)
     twice = await client.post(url, json={"declaration_id": decl["id"], "reason": REASON},
                               headers=operator)
     assert twice.status_code == 409 and twice.json()["code"] == "already_linked"
@@ -118,7 +118,7 @@ async def test_manual_link_and_unlink_keep_history_and_the_gate_follows(client, 
     assert again.status_code == 404 and again.json()["code"] == "link_not_found"
 
     relinked = await client.post(url, json={"declaration_id": decl["id"], "reason": REASON,
-                                            "wagon_number": "58710001"}, headers=operator)
+                                            "wagon_number": "58710005"}, headers=operator)
     assert relinked.status_code == 200 and len(relinked.json()["links"]) == 2
     ended = await client.request("DELETE", unlink_url, json={"reason": "Снова не тот вагон, сверено"},
                                  headers=operator)
@@ -137,14 +137,14 @@ async def test_manual_link_and_unlink_keep_history_and_the_gate_follows(client, 
 
 async def test_an_unlinked_pair_is_not_relinked_automatically(client, auth, db) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    first = await declare(client, auth, ["58720001"])
-    scan = await uploaded(client, operator, wagon_number="58720001", container_numbers="")
+    first = await declare(client, auth, ["58720004"])
+    scan = await uploaded(client, operator, wagon_number="58720004", container_numbers="")
     assert scan["linked_declaration_ids"] == [first["id"]]
     resp = await client.delete(f"/api/idk/scans/{scan['id']}/links/{first['id']}",
                                params={"reason": "Вагон переадресован другой декларацией"},
                                headers=operator)
     assert resp.status_code == 200, resp.text
-    second = await declare(client, auth, ["58720001"])  # the wagon's new declaration
+    second = await declare(client, auth, ["58720004"])  # the wagon's new declaration
     assert second["linked_scan_ids"] == [scan["id"]]
     assert (await scan_of(client, auth, scan["id"]))["linked_declaration_ids"] == [second["id"]]
     other_post = await client.post(f"/api/idk/scans/{scan['id']}/links", headers=await auth("idk.alakol"),
@@ -154,14 +154,14 @@ async def test_an_unlinked_pair_is_not_relinked_automatically(client, auth, db) 
 
 async def test_manual_link_to_a_suspicious_scan_turns_red(client, auth) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    scan = await uploaded(client, operator, wagon_number="58730009", container_numbers="")
+    scan = await uploaded(client, operator, wagon_number="58730029", container_numbers="")
     verdict = await client.post(f"/api/idk/scans/{scan['id']}/verdict", headers=operator, json={
         "verdict": "suspicion", "risk_areas": [{"x": 5, "y": 5, "w": 20, "h": 20, "note": ""}]})
     assert verdict.status_code == 200, verdict.text
-    decl = await declare(client, auth, ["58730001"])
+    decl = await declare(client, auth, ["58730003"])
     assert decl["corridor"] == "green"
     resp = await client.post(f"/api/idk/scans/{scan['id']}/links", headers=operator, json={
-        "declaration_id": decl["id"], "reason": REASON, "wagon_number": "58730001"})
+        "declaration_id": decl["id"], "reason": REASON, "wagon_number": "58730003"})
     assert resp.status_code == 200, resp.text
     got = (await client.get(f"/api/declarations/{decl['id']}", headers=await auth("keden"))).json()
     assert got["corridor"] == "red" and "idk_suspicion" in got["inspection_reasons"]
@@ -201,12 +201,12 @@ async def test_the_model_flags_what_it_should_and_a_clear_over_it_forces_inspect
                                                   hidden_block=True, **size))
     empty_png, _, _ = scanned(XraySpec(seed=FRESH + 2, packaging="empty", **size))
     plain_png, plain_kg, _ = scanned(XraySpec(seed=FRESH + 3, packaging="boxes", fill=0.9, **size))
-    d_block = await declare(client, auth, ["58740001"], lines=[boxes_line(40, block_kg)])
+    d_block = await declare(client, auth, ["58740051"], lines=[boxes_line(40, block_kg)])
     d_empty = await declare(client, auth, ["58740002"], lines=[boxes_line(20, 18000)])
-    d_plain = await declare(client, auth, ["58740003"], lines=[boxes_line(40, plain_kg)])
+    d_plain = await declare(client, auth, ["58740093"], lines=[boxes_line(40, plain_kg)])
     scans = {}
-    for name, png, wagon in (("block", block_png, "58740001"), ("empty", empty_png, "58740002"),
-                             ("plain", plain_png, "58740003")):
+    for name, png, wagon in (("block", block_png, "58740051"), ("empty", empty_png, "58740002"),
+                             ("plain", plain_png, "58740093")):
         scans[name] = await uploaded(client, operator, image=png, wagon_number=wagon,
                                      container_numbers="")
         assert scans[name]["assessment"] is None  # null until the model has run
@@ -266,7 +266,7 @@ async def test_a_declaration_arriving_later_is_judged_against_the_image(
     assert not alone["flagged"]
     assessed = await db.fetchval("SELECT count(*) FROM audit_events WHERE action = 'idk_scan.assessed'")
 
-    decl = await declare(client, auth, ["58750001", "58750002"], lines=[boxes_line(40, 36000)])
+    decl = await declare(client, auth, ["58750001", "58750092"], lines=[boxes_line(40, 36000)])
     await drain(app, db_url, tmp_path)
     judged = (await scan_of(client, auth, scan["id"]))["assessment"]
     assert judged["declaration_ids"] == [decl["id"]]
@@ -286,7 +286,7 @@ async def test_clear_over_a_flagged_image_reaches_declarations_linked_later(
     operator, head = await auth("idk.altynkol"), await auth("head.altynkol")
     png, kg, _ = scanned(XraySpec(seed=FRESH + 5, width=1800, height=600, packaging="bags",
                                   fill=0.9, hidden_block=True))
-    scan = await uploaded(client, operator, image=png, wagon_number="58760001",
+    scan = await uploaded(client, operator, image=png, wagon_number="58760000",
                           container_numbers="")
     await drain(app, db_url, tmp_path)
     assert (await scan_of(client, auth, scan["id"]))["assessment"]["flagged"]
@@ -297,6 +297,6 @@ async def test_clear_over_a_flagged_image_reaches_declarations_linked_later(
               if a["kind"] == "idk_model_disagreement"]
     assert [a["object_id"] for a in alerts] == [scan["id"]]  # nothing linked yet: still told
     # the declaration arrives: it is sent to inspection in the same transaction
-    decl = await declare(client, auth, ["58760001"], lines=[boxes_line(40, kg, "мешки")])
+    decl = await declare(client, auth, ["58760000"], lines=[boxes_line(40, kg, "мешки")])
     assert decl["inspection_required"] and "idk_model_disagreement" in decl["inspection_reasons"]
     assert decl["corridor"] == "green"

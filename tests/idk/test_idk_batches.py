@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from backend.idk.xray import XraySpec, encode, render
-from tests.helpers import declaration_payload
+from tests.helpers import declaration_payload, wagon
 
 SCANNED_AT = "2026-11-22T09:00:00+05:00"
 FORMATS = [("png", 8, "image/png"), ("png", 16, "image/png"), ("tiff", 16, "image/tiff"),
@@ -41,15 +41,15 @@ async def send(client: Any, headers: dict[str, str], rows: list[dict[str, Any]],
 
 def composition(prefix: str, wagons: list[str]) -> tuple[list[dict[str, Any]], dict[int, Any]]:
     rows, images = [], {}
-    for i, wagon in enumerate(wagons):
+    for i, number in enumerate(wagons):
         fmt, bits, mime = FORMATS[i % len(FORMATS)]
-        rows.append(row(f"{prefix}-{i:02d}", wagon))
+        rows.append(row(f"{prefix}-{i:02d}", number))
         images[i] = (f"w{i}.{fmt}", image(100 + i, fmt, bits), mime)
     return rows, images
 
 
 async def test_ten_wagon_composition_links_and_a_replay_changes_nothing(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    wagons = [f"581{i:05d}" for i in range(10)]
+    wagons = [wagon(f"581{i:04d}") for i in range(10)]
     body = declaration_payload("ALTYNKOL", "green")
     body["transport"] = {"wagons": wagons, "containers": []}
     decl = (await client.post("/api/declarations", json=body, headers=await auth("keden"))).json()
@@ -85,19 +85,19 @@ async def test_ten_wagon_composition_links_and_a_replay_changes_nothing(client, 
 
 async def test_bad_rows_are_errors_and_the_others_apply(client, auth, db) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    first = await send(client, operator, [row("TAKEN-1", "58200000")],
+    first = await send(client, operator, [row("TAKEN-1", "58200080")],
                        {0: ("a.png", image(1), "image/png")})
     assert first.json()["results"][0]["status"] == "created"
     rows = [
-        row("OK-0", "58200001"),
-        row("BROKEN-1", "58200002"),  # not an image
-        row("OK-2", "58200003"),
-        row("NOFILE-3", "58200004"),  # its file part is missing
+        row("OK-0", "58200031"),
+        row("BROKEN-1", "58200072"),  # not an image
+        row("OK-2", "58200023"),
+        row("NOFILE-3", "58200064"),  # its file part is missing
         row("BOX-4", "", container_numbers=["NOT-A-BOX"]),
-        row("TAKEN-1", "58200000"),  # the id exists with another image
+        row("TAKEN-1", "58200080"),  # the id exists with another image
         {"image_id": "ODD-6", "scanner": "S", "scanned_at": SCANNED_AT, "colour": "red"},
         row("NOOFFSET-7", "58200007", scanned_at="2026-11-22T09:00:00"),
-        row("OK-8", "58200008"),
+        row("OK-8", "58200098"),
     ]
     images = {i: (f"{i}.png", image(10 + i), "image/png") for i in range(len(rows)) if i != 3}
     images[1] = ("1.png", b"not an image at all", "image/png")
@@ -127,7 +127,7 @@ async def test_the_request_itself_must_be_a_batch(client, auth) -> None:  # type
         await client.post("/api/idk/batches", data={"x": "1"}, files={"image_0": png},
                           headers=operator),
         await client.post("/api/idk/batches", files={"image_0": png}, headers=operator),
-        await send(client, operator, [row("ORPHAN-0", "58300000")],
+        await send(client, operator, [row("ORPHAN-0", "58300005")],
                    {0: png, 1: png}),
         await client.post("/api/idk/batches", data={"rows": "[{"}, files={"image_0": png},
                           headers=operator),
@@ -142,9 +142,9 @@ async def test_the_request_itself_must_be_a_batch(client, auth) -> None:  # type
     for resp in cases:
         assert resp.status_code == 400, resp.text
         assert resp.json()["code"] == "invalid_request"
-    admin = await send(client, await auth("admin"), [row("ADM-0", "58300001")], {0: png})
+    admin = await send(client, await auth("admin"), [row("ADM-0", "58300021")], {0: png})
     assert admin.status_code == 400 and "post_code" in admin.text
-    named = await send(client, await auth("admin"), [row("ADM-0", "58300001")], {0: png},
+    named = await send(client, await auth("admin"), [row("ADM-0", "58300021")], {0: png},
                        post_code="ALTYNKOL")
     assert named.json()["results"][0]["status"] == "created"
 
@@ -258,8 +258,8 @@ def big_tiff(width: int = 8000, height: int = 2000) -> bytes:
 async def test_16_bit_8000_x_2000_tiff_within_a_memory_bound(db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     raw_kb = 8000 * 2000 * 2 // 1024  # one decoded copy: 31 250 KB
     body = tmp_path / "batch.body"
-    multipart_file(body, "b0undary", [row("MEM-8000", "58400000")], big_tiff())
-    multipart_file(Path(str(body) + ".small"), "b0undary", [row("MEM-WARM", "58400001")],
+    multipart_file(body, "b0undary", [row("MEM-8000", "58400003")], big_tiff())
+    multipart_file(Path(str(body) + ".small"), "b0undary", [row("MEM-WARM", "58400011")],
                    image(3, "tiff", 16, 2000, 500))
     proc = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE, db_url, str(body), "b0undary",

@@ -37,7 +37,7 @@ async def test_conclusion_at_verdict_is_stored_once_and_names_image_and_areas(
     png, _, _ = scanned(XraySpec(seed=2**31 + 11, width=1400, height=480, packaging="bags",
                                  hidden_block=True))
     scan = await uploaded(client, operator, image=png, image_id="ALT-CONCL-0001",
-                          wagon_number="58760001", container_numbers="MSKU1234565")
+                          wagon_number="58760000", container_numbers="MSKU1234565")
     draft = await client.get(f"/api/idk/scans/{scan['id']}/conclusion.pdf", headers=head)
     assert draft.status_code == 200 and draft.headers["x-dosmotr-conclusion"] == "draft"
     text, _ = pdf_text(draft.content)
@@ -56,7 +56,7 @@ async def test_conclusion_at_verdict_is_stored_once_and_names_image_and_areas(
     assert pdf.headers["x-dosmotr-conclusion"] == "issued"
     text, images = pdf_text(pdf.content)
     for needed in ("Заключение по результатам ИДК", "ALT-CONCL-0001", "Nuctech MB1215DE",
-                   "2105", "58760001", "MSKU1234565", "под подозрением",
+                   "2105", "58760000", "MSKU1234565", "под подозрением",
                    "Зона 1: x=300, y=150, ширина 120, высота 80",
                    "Зона 2: x=900, y=200, ширина 60, высота 60", "пустота в штабеле",
                    "Модель: xray_assist", "Оператор ИДК:", "Подпись:"):
@@ -99,7 +99,7 @@ async def test_a_verdict_given_without_a_store_is_issued_on_first_reading(
     client, auth, db, app
 ) -> None:  # type: ignore[no-untyped-def]
     operator = await auth("idk.altynkol")
-    scan = await uploaded(client, operator, image_id="ALT-LATE-0001", wagon_number="58760002",
+    scan = await uploaded(client, operator, image_id="ALT-LATE-0001", wagon_number="58760042",
                           container_numbers="")
     u = await db.fetchrow("SELECT id, login, name, role, post_code FROM users WHERE login = 'idk.altynkol'")
     from backend.auth.actor import Actor

@@ -45,11 +45,11 @@ async def links(db: Any, scan_id: str) -> dict[str, str]:
 
 
 async def test_declaration_first_then_scan_links_by_wagon(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    decl = await declare(client, auth, wagons=["5810-0001"], containers=["TGHU8765432"])
-    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100001",
+    decl = await declare(client, auth, wagons=["5810-0041"], containers=["TGHU8765432"])
+    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100041",
                           container_numbers="")
     assert scan["linked_declaration_ids"] == [decl["id"]]
-    assert await links(db, scan["id"]) == {decl["id"]: "wagon:58100001"}
+    assert await links(db, scan["id"]) == {decl["id"]: "wagon:58100041"}
     assert (await get_declaration(client, auth, decl["id"]))["linked_scan_ids"] == [scan["id"]]
     linked_events = await db.fetch(
         "SELECT actor_id, payload FROM audit_events WHERE action = 'idk_scan.linked' "
@@ -62,7 +62,7 @@ async def test_scan_first_then_declaration_links_by_container(client, auth, db) 
     scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="",
                           container_numbers="mscu 765432-1")
     assert scan["linked_declaration_ids"] == []
-    decl = await declare(client, auth, wagons=["58100002"], containers=["MSCU7654321"])
+    decl = await declare(client, auth, wagons=["58100082"], containers=["MSCU7654321"])
     assert decl["linked_scan_ids"] == [scan["id"]]
     assert decl["inspection_required"] is False  # no verdict yet: nothing to act on
     assert (await get_scan(client, auth, scan["id"]))["linked_declaration_ids"] == [decl["id"]]
@@ -74,22 +74,22 @@ async def test_scan_first_then_declaration_links_by_container(client, auth, db) 
 
 
 async def test_wagon_and_container_both_match_one_link(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    decl = await declare(client, auth, wagons=["58100003"], containers=["MSCU1111111"])
-    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100003",
+    decl = await declare(client, auth, wagons=["58100033"], containers=["MSCU1111111"])
+    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100033",
                           container_numbers="MSCU1111111")
-    assert await links(db, scan["id"]) == {decl["id"]: "wagon:58100003,container:MSCU1111111"}
+    assert await links(db, scan["id"]) == {decl["id"]: "wagon:58100033,container:MSCU1111111"}
 
 
 async def test_one_scan_links_every_open_declaration_of_its_post_only(client, auth, db) -> None:  # type: ignore[no-untyped-def]
     shared = "TCLU2222222"
-    a = await declare(client, auth, wagons=["58100004"], containers=[shared])
-    b = await declare(client, auth, wagons=["58100005"], containers=[shared])
-    refused = await declare(client, auth, wagons=["58100006"], containers=[shared])
+    a = await declare(client, auth, wagons=["58100074"], containers=[shared])
+    b = await declare(client, auth, wagons=["58100025"], containers=[shared])
+    refused = await declare(client, auth, wagons=["58100066"], containers=[shared])
     resp = await client.post(f"/api/declarations/{refused['id']}/refuse",
                              json={"reason": "документы не соответствуют грузу"},
                              headers=await auth("head.altynkol"))
     assert resp.status_code == 200, resp.text
-    released = await declare(client, auth, wagons=["58100007"], containers=[shared])
+    released = await declare(client, auth, wagons=["58100017"], containers=[shared])
     await db.execute("UPDATE declarations SET status = 'released' WHERE id = $1", released["id"])
     other_post = await declare(client, auth, post="ALAKOL", wagons=[], containers=[shared])
 
@@ -101,10 +101,10 @@ async def test_one_scan_links_every_open_declaration_of_its_post_only(client, au
 
 
 async def test_suspicion_sends_linked_declarations_to_inspection(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    decl = await declare(client, auth, corridor="green", wagons=["58100008"], containers=[])
+    decl = await declare(client, auth, corridor="green", wagons=["58100058"], containers=[])
     assert decl["corridor"] == "green" and decl["inspection_required"] is False
     op = await auth("idk.altynkol")
-    scan = await uploaded(client, op, wagon_number="58100008", container_numbers="")
+    scan = await uploaded(client, op, wagon_number="58100058", container_numbers="")
 
     resp = await client.post(f"/api/idk/scans/{scan['id']}/verdict", json=SUSPICION, headers=op)
     assert resp.status_code == 200, resp.text
@@ -147,9 +147,9 @@ async def test_declaration_arriving_after_suspicion_is_inspected(client, auth) -
 
 
 async def test_clear_verdict_changes_nothing(client, auth) -> None:  # type: ignore[no-untyped-def]
-    decl = await declare(client, auth, corridor="green", wagons=["58100010"], containers=[])
+    decl = await declare(client, auth, corridor="green", wagons=["58100090"], containers=[])
     op = await auth("idk.altynkol")
-    scan = await uploaded(client, op, wagon_number="58100010", container_numbers="")
+    scan = await uploaded(client, op, wagon_number="58100090", container_numbers="")
     resp = await client.post(f"/api/idk/scans/{scan['id']}/verdict", json={"verdict": "clear"},
                              headers=op)
     assert resp.status_code == 200
@@ -158,9 +158,9 @@ async def test_clear_verdict_changes_nothing(client, auth) -> None:  # type: ign
 
 
 async def test_suspicion_after_release_is_alerted(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    decl = await declare(client, auth, corridor="green", wagons=["58100011"], containers=[])
+    decl = await declare(client, auth, corridor="green", wagons=["58100116"], containers=[])
     op = await auth("idk.altynkol")
-    scan = await uploaded(client, op, wagon_number="58100011", container_numbers="")
+    scan = await uploaded(client, op, wagon_number="58100116", container_numbers="")
     await db.execute("UPDATE declarations SET status = 'released' WHERE id = $1", decl["id"])
     resp = await client.post(f"/api/idk/scans/{scan['id']}/verdict", json=SUSPICION, headers=op)
     assert resp.status_code == 200
@@ -170,9 +170,9 @@ async def test_suspicion_after_release_is_alerted(client, auth, db) -> None:  # 
 
 
 async def test_link_declaration_is_idempotent(client, auth, db) -> None:  # type: ignore[no-untyped-def]
-    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100012",
+    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number="58100215",
                           container_numbers="")
-    decl = await declare(client, auth, wagons=["58100012"], containers=[])
+    decl = await declare(client, auth, wagons=["58100215"], containers=[])
     assert decl["linked_scan_ids"] == [scan["id"]]
     async with db.transaction():
         assert await link_declaration(db, decl["id"], "ALTYNKOL") == []

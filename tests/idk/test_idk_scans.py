@@ -383,10 +383,10 @@ async def test_register_scan_for_the_seed(settings, db) -> None:  # type: ignore
     store = open_store(settings.object_store, settings.data_dir)
     admin_id = await db.fetchval("SELECT id FROM users WHERE login = 'admin'")
     fields = ScanFields(image_id="SEED-1", scanner="demo", scanned_at=datetime.now(UTC),
-                        wagon_number="5810 0099", container_numbers=["tghu 000001-2"])
+                        wagon_number="5810 0199", container_numbers=["tghu 000001-2"])
     image = xray_png(99, width=W, height=H)
     scan, created = await register_scan(db, store, admin_id, "ALTYNKOL", fields, image, "image/png")
-    assert created and scan.wagon_number == "58100099"
+    assert created and scan.wagon_number == "58100199"
     assert scan.container_numbers == ["TGHU0000012"]
     again, created = await register_scan(db, store, admin_id, "ALTYNKOL", fields, image, "")
     assert not created and again.id == scan.id
