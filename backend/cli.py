@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="recompute the audit hash chain")
     verify = sub.add_parser("verify", help="check an evidence package offline")
     verify.add_argument("package", help="the zip from GET /api/declarations/{id}/evidence-package")
+    from backend.admin_cli import add_parsers as add_admin_parsers
+
+    add_admin_parsers(sub)  # admin create, post add
     return parser
 
 
@@ -168,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        from backend.admin_cli import dispatch as admin_dispatch
+
+        if (done := admin_dispatch(args, settings)) is not None:
+            return done
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "serve":

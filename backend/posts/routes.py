@@ -1,27 +1,29 @@
-"""GET /api/posts, GET /api/posts/{code}/policy."""
+"""Posts: list, create, edit; the versioned policy; who is on shift."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
 
 from backend.auth.actor import Actor
 from backend.auth.guards import HUMANS, roles
 from backend.deps import Conn
-from backend.errors import NotFound
-from backend.posts import repo
-from backend.posts.policy import Policy
+from backend.posts import service
+from backend.posts.schemas import (
+    PolicyVersionOut,
+    PolicyVersionSummary,
+    PostIn,
+    PostOut,
+    PostPatchIn,
+    ShiftIn,
+    ShiftOut,
+    VersionedPolicy,
+)
 
-
-class PostOut(msgspec.Struct, frozen=True):
-    code: str
-    name: str
-    kind: str
-    has_idk: bool
-    geofence: dict[str, Any]
+ADMIN = roles("admin")
+SHIFT_READERS = roles("post_head", "auditor", "admin")
 
 
 class PostController(Controller):
@@ -32,15 +34,51 @@ class PostController(Controller):
 
     @get("/")
     async def list_posts(self, conn: Conn) -> list[PostOut]:
-        return [
-            PostOut(code=r["code"], name=r["name"], kind=r["kind"], has_idk=r["has_idk"],
-                    geofence=r["geofence"])
-            for r in await repo.list_posts(conn)
-        ]
+        return await service.list_posts(conn)
+
+    @post("/", guards=[ADMIN], status_code=201)
+    async def create_post(self, data: PostIn, request: Request[Actor, str, State],
+                          conn: Conn) -> PostOut:
+        """A new post with a GeoJSON Polygon geofence; its policy (else the kind's default)
+        becomes version 1."""
+        return await service.create_post(conn, request.user, data)
+
+    @patch("/{code:str}", guards=[ADMIN])
+    async def update_post(self, code: str, data: PostPatchIn,
+                          request: Request[Actor, str, State], conn: Conn) -> PostOut:
+        """Change name, kind, has_idk or the geofence."""
+        return await service.update_post(conn, request.user, code, data)
 
     @get("/{code:str}/policy")
-    async def policy(self, code: str, request: Request[Actor, str, State], conn: Conn) -> Policy:
-        policy = await repo.policy_for(conn, code)
-        if policy is None or not request.user.sees_post(code):
-            raise NotFound(f"post {code} not found")
-        return policy
+    async def policy(self, code: str, request: Request[Actor, str, State],
+                     conn: Conn) -> VersionedPolicy:
+        """The policy in force, with its version."""
+        return await service.current_policy(conn, request.user, code)
+
+    @put("/{code:str}/policy", guards=[ADMIN])
+    async def put_policy(self, code: str, data: dict[str, Any],
+                         request: Request[Actor, str, State], conn: Conn) -> VersionedPolicy:
+        """A new policy version (422 `invalid_policy` with the failing `path`); inspections
+        keep the version they were created under."""
+        return await service.put_policy(conn, request.user, code, data)
+
+    @get("/{code:str}/policy/versions")
+    async def policy_versions(self, code: str, request: Request[Actor, str, State],
+                              conn: Conn) -> list[PolicyVersionSummary]:
+        return await service.policy_versions(conn, request.user, code)
+
+    @get("/{code:str}/policy/versions/{version:int}")
+    async def policy_version(self, code: str, version: int,
+                             request: Request[Actor, str, State], conn: Conn) -> PolicyVersionOut:
+        return await service.policy_version(conn, request.user, code, version)
+
+    @get("/{code:str}/shift", guards=[SHIFT_READERS])
+    async def shift(self, code: str, request: Request[Actor, str, State], conn: Conn) -> ShiftOut:
+        """The post's active inspectors and who of them is on shift."""
+        return await service.get_shift(conn, request.user, code)
+
+    @put("/{code:str}/shift", guards=[roles("post_head", "admin")])
+    async def set_shift(self, code: str, data: ShiftIn, request: Request[Actor, str, State],
+                        conn: Conn) -> ShiftOut:
+        """Exactly these inspectors of the post are on shift (the post's head or an admin)."""
+        return await service.set_shift(conn, request.user, code, data.inspector_ids)

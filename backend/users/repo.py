@@ -46,15 +46,15 @@ async def user_by_id(conn: asyncpg.Connection, user_id: str, *,
 
 INSERT_USER = """
 INSERT INTO users (login, name, role, post_code, password_hash, must_change_password, on_shift)
-VALUES ($1, $2, $3, $4, $5, true, false)
+VALUES ($1, $2, $3, $4, $5, $6, false)
 ON CONFLICT (login) DO NOTHING
 RETURNING id
 """
 
 
 async def insert_user(conn: asyncpg.Connection, login: str, name: str, role: str,
-                      post_code: str | None, pw_hash: str) -> str | None:
-    return await conn.fetchval(INSERT_USER, login, name, role, post_code, pw_hash)
+                      post_code: str | None, pw_hash: str, must_change: bool = True) -> str | None:
+    return await conn.fetchval(INSERT_USER, login, name, role, post_code, pw_hash, must_change)
 
 
 UPDATE_USER = """

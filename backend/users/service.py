@@ -13,6 +13,7 @@ from backend.auth import repo as auth_repo
 from backend.auth import throttle
 from backend.auth.actor import CROSS_POST_ROLES, Actor
 from backend.auth.passwords import hash_password_async
+from backend.auth.service import check_new_password
 from backend.errors import AlreadyExists, InvalidUser, NotFound
 from backend.users import repo
 from backend.users.schemas import UnlockedOut, UserCreateIn, UserOut, UserPatchIn, UserWithPassword
@@ -51,29 +52,33 @@ async def get_user(conn: asyncpg.Connection, user_id: str) -> UserOut:
     return user
 
 
-async def create_user(conn: asyncpg.Connection, actor: Actor | None,
-                      data: UserCreateIn) -> UserWithPassword:
+async def create_user(conn: asyncpg.Connection, actor: Actor | None, data: UserCreateIn,
+                      password: str | None = None) -> UserWithPassword:
     """A new account with a one-time password it must change at first login.
 
-    `actor` is None when the command line creates a production install's first admin."""
+    The command line creates a production install's first admin: no `actor`, and a
+    `password` the operator typed (the returned one_time_password is then empty)."""
     post_code = data.post_code.strip().upper() if data.post_code else None
     await _check_role_post(conn, data.role, post_code)
-    password = one_time_password()
-    pw_hash = await hash_password_async(password)
+    if password is not None:
+        check_new_password(password)
+    otp = "" if password is not None else one_time_password()
+    pw_hash = await hash_password_async(password if password is not None else otp)
     async with conn.transaction():
         user_id = await repo.insert_user(conn, data.login, data.name.strip(), data.role,
-                                         post_code, pw_hash)
+                                         post_code, pw_hash, must_change=password is None)
         if user_id is None:
             raise AlreadyExists(f"login {data.login} is taken", field="login")
         await audit.append(
             conn, actor_id=actor.id if actor else None, action="user.created",
             object_type="user", object_id=user_id,
-            payload={"login": data.login, "role": data.role, "post_code": post_code},
+            payload={"login": data.login, "role": data.role, "post_code": post_code,
+                     "via": "api" if actor else "cli"},
             post_code=post_code,
         )
         user = await repo.user_by_id(conn, user_id)
     assert user is not None
-    return UserWithPassword(user=user, one_time_password=password)
+    return UserWithPassword(user=user, one_time_password=otp)
 
 
 async def update_user(conn: asyncpg.Connection, actor: Actor, user_id: str,

@@ -247,6 +247,62 @@ async def _idk_unlink(w: World, role: str) -> Call:
                 params={"reason": "Связан ошибочно, другой состав"})
 
 
+# --- administration: users, posts, policy, shifts (issue 10) ----------------------------------
+
+ADMIN = frozenset({"admin"})
+SHIFT_READERS = frozenset({"post_head", "auditor", "admin"})
+_admin_seq = iter(range(1, 1_000_000))
+
+
+async def _new_user(w: World, role: str = "inspector") -> dict[str, Any]:
+    """A fresh account made by the admin: (user, one-time password)."""
+    post = None if role in ("auditor", "integration", "admin") else "ALTYNKOL"
+    resp = await w.client.post("/api/users", headers=w.headers("admin"), json={
+        "login": f"sweep.{role}.{next(_admin_seq)}", "name": "Проверка", "role": role,
+        "post_code": post})
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+async def _create_user(w: World, role: str) -> Call:
+    return Call("/api/users", json={"login": f"sweep.new.{next(_admin_seq)}", "name": "Новый",
+                                    "role": "inspector", "post_code": "ALTYNKOL"})
+
+
+async def _password_reset(w: World, role: str) -> Call:
+    user = await _new_user(w)
+    return Call(f"/api/users/{user['user']['id']}/password-reset")
+
+
+async def _own_password(w: World, role: str) -> Call:
+    # An account of the role's own, so the demo users keep their password for the other cases.
+    made = await _new_user(w, role)
+    token = await w.fresh_token(made["user"]["login"])
+    return Call("/api/auth/password", headers={"Authorization": f"Bearer {token}"},
+                json={"current_password": made["one_time_password"],
+                      "new_password": "a new password of mine"})
+
+
+async def _create_post(w: World, role: str) -> Call:
+    return Call("/api/posts", json={
+        "code": f"SWEEP{next(_admin_seq)}", "name": "Пост", "kind": "road",
+        "geofence": {"type": "Polygon", "coordinates": [[[80, 44], [80.01, 44], [80.01, 44.01],
+                                                         [80, 44]]]}})
+
+
+async def _put_policy(w: World, role: str) -> Call:
+    resp = await w.client.get("/api/posts/ALTYNKOL/policy", headers=w.headers("admin"))
+    body = dict(resp.json())
+    del body["version"]
+    return Call("/api/posts/ALTYNKOL/policy", json=body)
+
+
+async def _put_shift(w: World, role: str) -> Call:
+    resp = await w.client.get("/api/posts/ALTYNKOL/shift", headers=w.headers("admin"))
+    on = [i["id"] for i in resp.json()["inspectors"] if i["on_shift"]]
+    return Call("/api/posts/ALTYNKOL/shift", json={"inspector_ids": on})
+
+
 # Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
@@ -342,6 +398,26 @@ MATRIX: dict[tuple[str, str], Rule] = {
         IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.html")),
     ("GET", "/api/idk/scans/{scan_id:str}/assessments"): rule(
         IDK_READERS, fixed("/api/idk/scans/{scan}/assessments")),
+    ("GET", "/api/users"): rule(AUDIT, fixed("/api/users"),
+                                note="auditors read every account; only admins change them"),
+    ("POST", "/api/users"): rule(ADMIN, _create_user, ok=(201,)),
+    ("GET", "/api/users/{user_id:str}"): rule(AUDIT, fixed("/api/users/{user}")),
+    ("PATCH", "/api/users/{user_id:str}"): rule(
+        ADMIN, fixed("/api/users/{user}", json={"name": "Бахыт Ермеков"})),
+    ("POST", "/api/users/{user_id:str}/password-reset"): rule(ADMIN, _password_reset),
+    ("POST", "/api/users/{user_id:str}/unlock"): rule(ADMIN, fixed("/api/users/{user}/unlock")),
+    ("POST", "/api/auth/password"): rule(ALL, _own_password,
+                                         note="one's own password: every account, itself"),
+    ("POST", "/api/posts"): rule(ADMIN, _create_post, ok=(201,)),
+    ("PATCH", "/api/posts/{code:str}"): rule(
+        ADMIN, fixed("/api/posts/ALTYNKOL", json={"has_idk": True})),
+    ("PUT", "/api/posts/{code:str}/policy"): rule(ADMIN, _put_policy),
+    ("GET", "/api/posts/{code:str}/policy/versions"): rule(
+        HUMANS, fixed("/api/posts/ALTYNKOL/policy/versions")),
+    ("GET", "/api/posts/{code:str}/policy/versions/{version:int}"): rule(
+        HUMANS, fixed("/api/posts/ALTYNKOL/policy/versions/1")),
+    ("GET", "/api/posts/{code:str}/shift"): rule(SHIFT_READERS, fixed("/api/posts/ALTYNKOL/shift")),
+    ("PUT", "/api/posts/{code:str}/shift"): rule({"post_head", "admin"}, _put_shift),
 }
 
 # What the declaration system's machine account may do (DESIGN.md: creates and reads
@@ -352,11 +428,13 @@ INTEGRATION_MAY = {
     ("GET", "/api/declarations/{declaration_id:str}"),
     ("GET", "/api/declarations/{declaration_id:str}/gate"),
     ("POST", "/api/auth/logout"),
+    ("POST", "/api/auth/password"),  # its own password
 }
 # Auditors write nothing; these touch only the auditor's own session and inbox.
 AUDITOR_OWN_WRITES = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/logout"),
+    ("POST", "/api/auth/password"),
     ("POST", "/api/alerts/{alert_id:str}/read"),
     # one's own push subscriptions (devices that receive one's alerts)
     ("POST", "/api/push/subscriptions"),
@@ -443,7 +521,7 @@ NO_AUTH = [ep for ep, r in MATRIX.items() if not r.public]
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "0f8c1d2e-unknown", path)
+    return re.sub(r"\{[^}]+\}", "0f8c1d2e-unknown", re.sub(r"\{[^}]+:int\}", "1", path))
 
 
 @pytest.mark.parametrize("endpoint", NO_AUTH, ids=[f"{m} {p}" for m, p in NO_AUTH])
@@ -503,6 +581,10 @@ CROSS = [
     CrossPost("inspector", "GET", "/api/posts/{post}/policy"),
     CrossPost("idk_operator", "GET", "/api/posts/{post}/policy"),
     CrossPost("post_head", "GET", "/api/posts/{post}/policy"),
+    CrossPost("inspector", "GET", "/api/posts/{post}/policy/versions"),
+    CrossPost("post_head", "GET", "/api/posts/{post}/policy/versions/1"),
+    CrossPost("post_head", "GET", "/api/posts/{post}/shift"),
+    CrossPost("post_head", "PUT", "/api/posts/{post}/shift", {"inspector_ids": []}),
     # writes
     CrossPost("post_head", "POST", "/api/declarations/{decl}/release", {}),
     CrossPost("post_head", "POST", "/api/declarations/{decl}/refuse", REASON),
