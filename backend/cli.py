@@ -7,30 +7,44 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from backend.settings import Settings, SettingsError, load_secrets
+
+if TYPE_CHECKING:
+    from backend.db.embedded import ResolvedDatabase
 
 log = logging.getLogger("dosmotr.cli")
 
 
-async def _prepare(settings: Settings, seed: bool) -> tuple[str, object | None]:
-    from backend.db.embedded import resolve_dsn
+async def _prepare(settings: Settings, seed: bool) -> ResolvedDatabase:
+    """Resolve the database, migrate it as the owner and grant the app role its rights."""
+    from backend.db.embedded import resolve_database
     from backend.db.migrate import migrate
     from backend.db.pool import connect
+    from backend.db.roles import current_role
 
-    dsn, server = await resolve_dsn(settings.database_url, settings.data_dir)
-    conn = await connect(dsn)
+    db = await resolve_database(
+        settings.database_url, settings.data_dir, settings.migrate_database_url
+    )
+    app_role = await current_role(db.app_dsn) if db.roles_separated else None
+    conn = await connect(db.migrate_dsn)
     try:
-        await migrate(conn)
+        await migrate(conn, app_role=app_role)
+        if not db.roles_separated:
+            log.warning("DATABASE_URL is also used for migrations: the app's role owns the "
+                        "schema and could alter the audit table; set "
+                        "DOSMOTR_MIGRATE_DATABASE_URL to a separate owner role")
         if seed:
             from backend.demo import seed_demo
 
             await seed_demo(conn, settings)
     finally:
         await conn.close()
-    return dsn, server
+    return db
 
 
 def _print_banner(settings: Settings) -> None:
@@ -46,66 +60,157 @@ def _print_banner(settings: Settings) -> None:
 
 
 def cmd_run(settings: Settings, *, demo: bool = True) -> int:
-    """Serve the API and the PWA. `run` (demo) also seeds an empty database."""
-    import uvicorn
+    """Serve the API and the PWA. `run` (demo) also seeds an empty database and runs a worker.
 
+    SIGTERM or SIGINT stops the server (open board streams end at once), the worker (its jobs
+    in flight go back to the queue) and the embedded PostgreSQL, in that order of starting.
+    """
     from backend.app import create_app
+    from backend.server import StopRequested, serve, signals_ignored, stop_on_signals
 
     load_secrets(settings)
-    dsn, server = asyncio.run(_prepare(settings, seed=demo and not settings.production))
-    worker = None
+    db: ResolvedDatabase | None = None
+    worker: subprocess.Popen[bytes] | None = None
     try:
-        if demo:
-            # One process for the API, one for the pipeline, as in production.
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "backend.cli", "worker"], env={**os.environ, "DATABASE_URL": dsn}
-            )
-        app = create_app(settings, dsn=dsn)
-        _print_banner(settings)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        with stop_on_signals():
+            db = asyncio.run(_prepare(settings, seed=demo and not settings.production))
+            if demo:
+                # One process for the API, one for the pipeline, as in production.
+                worker = _start_worker(db.app_dsn)
+            app = create_app(settings, dsn=db.app_dsn)
+            _print_banner(settings)
+            serve(app, settings.host, settings.port, on_shutdown=lambda: _stop_worker(worker))
+    except StopRequested as stop:
+        log.info("%s received: stopping", stop)
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
+        with signals_ignored():
+            _stop_worker(worker, wait_s=WORKER_STOP_S)
+            if db is not None and db.server is not None:
+                db.server.cleanup()
     return 0
 
 
-def cmd_worker(settings: Settings, *, drain: bool = False) -> int:
-    """Run pipeline jobs until stopped (or, with --drain, until the queue is empty)."""
-    from backend.db.embedded import resolve_dsn
+# The worker's own grace for jobs in flight (DOSMOTR_WORKER_STOP_GRACE_S) fits inside this.
+WORKER_STOP_S = 12.0
+
+
+def _start_worker(dsn: str) -> subprocess.Popen[bytes]:
+    def die_with_parent() -> None:  # Linux: the worker gets SIGTERM if this process dies
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"], env={**os.environ, "DATABASE_URL": dsn},
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,
+    )
+
+
+def _stop_worker(worker: subprocess.Popen[bytes] | None, wait_s: float = 0) -> None:
+    if worker is None:
+        return
+    if worker.poll() is None:
+        worker.terminate()
+    if wait_s:
+        try:
+            worker.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            log.warning("worker did not stop within %.0fs; killing it", wait_s)
+            worker.kill()
+            worker.wait()
+
+
+def cmd_worker(settings: Settings, *, drain: bool = False, check: bool = False) -> int:
+    """Run pipeline jobs until SIGTERM/SIGINT (or, with --drain, until the queue is empty).
+
+    On a stop it takes no new jobs and hands the ones still running after the grace period
+    back to the queue; it survives the database going away and reconnects by itself.
+    """
+    if check:
+        return _worker_check(settings)
+    from backend.db.embedded import resolve_database
     from backend.storage.factory import open_store
+    from media_pipeline import runner
+    from media_pipeline.health import WorkerHealth, serve_health
     from media_pipeline.validate import models_from_registry
     from media_pipeline.vision.registry import ModelRegistry
-    from media_pipeline.worker import run_worker
+
+    stop = asyncio.Event()
 
     async def go() -> None:
-        dsn, server = await resolve_dsn(settings.database_url, settings.data_dir)
+        db = await resolve_database(settings.database_url, settings.data_dir)
+        health = WorkerHealth(dsn=db.app_dsn)
+        health_server = None
+        if settings.worker_health_port:
+            health_server = await serve_health(health, settings.host, settings.worker_health_port)
         try:
-            models = await asyncio.to_thread(
-                models_from_registry, ModelRegistry(settings.models_dir, threads=settings.model_threads)
-            )
+            registry = ModelRegistry(settings.models_dir, threads=settings.model_threads)
+            loading = asyncio.ensure_future(asyncio.to_thread(models_from_registry, registry))
+            await asyncio.wait({loading, asyncio.ensure_future(stop.wait())},
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not loading.done():
+                return  # stopped while the models were loading
+            health.models = models = loading.result()
             store = open_store(settings.object_store, settings.data_dir)
             log.info("worker started (concurrency %d)", settings.worker_concurrency)
-            await run_worker(dsn, store, models, settings.data_dir / "work",
-                             concurrency=settings.worker_concurrency, drain=drain)
+            await runner.run_worker(db.app_dsn, store, models, settings.data_dir / "work",
+                                    concurrency=settings.worker_concurrency, drain=drain,
+                                    stop=stop, stop_grace_s=settings.worker_stop_grace_s,
+                                    health=health)
         finally:
-            if server is not None:
-                server.cleanup()
+            if health_server is not None:
+                health_server.close()
+            if db.server is not None:
+                await asyncio.to_thread(db.server.cleanup)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(go())
+    loop = asyncio.new_event_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # also as PID 1, which has no default actions
+        loop.add_signal_handler(sig, _on_stop_signal, stop, sig)
+    try:
+        loop.run_until_complete(go())
+    finally:
+        if stop.is_set():
+            # Released jobs may still be computing in threads (ffmpeg, onnxruntime): end their
+            # child processes and leave without waiting for the threads.
+            runner.end_child_processes()
+            log.info("worker stopped")
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        loop.close()
     return 0
+
+
+def _on_stop_signal(stop: asyncio.Event, sig: signal.Signals) -> None:
+    if stop.is_set():
+        log.warning("second %s: leaving now", sig.name)
+        from media_pipeline.runner import end_child_processes
+
+        end_child_processes()
+        os._exit(1)
+    log.info("%s received: taking no new jobs, releasing those in flight", sig.name)
+    stop.set()
+
+
+def _worker_check(settings: Settings) -> int:
+    """`dosmotr worker --check`: exit 0 if the running worker is ready (for HEALTHCHECK)."""
+    from media_pipeline.health import check
+
+    if not settings.worker_health_port:
+        print("dosmotr: set DOSMOTR_WORKER_HEALTH_PORT for the worker's health port", file=sys.stderr)
+        return 2
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    ready, body = check(settings.worker_health_port, host)
+    print(body)
+    return 0 if ready else 1
 
 
 def cmd_migrate(settings: Settings) -> int:
-    _, server = asyncio.run(_prepare(settings, seed=False))
-    if server is not None:
-        server.cleanup()  # type: ignore[attr-defined]
+    db = asyncio.run(_prepare(settings, seed=False))
+    if db.server is not None:
+        db.server.cleanup()
     print("migrations applied")
     return 0
 
@@ -114,9 +219,9 @@ def cmd_seed(settings: Settings) -> int:
     if settings.production:
         print("refusing to seed demo data in production mode", file=sys.stderr)
         return 2
-    _, server = asyncio.run(_prepare(settings, seed=True))
-    if server is not None:
-        server.cleanup()  # type: ignore[attr-defined]
+    db = asyncio.run(_prepare(settings, seed=True))
+    if db.server is not None:
+        db.server.cleanup()
     return 0
 
 
@@ -151,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="migrate and serve API + PWA (no demo data)")
     worker = sub.add_parser("worker", help="run media pipeline jobs from the queue")
     worker.add_argument("--drain", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--check", action="store_true",
+                        help="ask the running worker's /readyz (DOSMOTR_WORKER_HEALTH_PORT); exit 0 if ready")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed-demo", help="seed demo posts, users, declarations (empty database only)")
     audit = sub.add_parser("audit", help="audit log tools")
@@ -161,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     from backend.admin_cli import add_parsers as add_admin_parsers
 
     add_admin_parsers(sub)  # admin create, post add
+    from backend.backup.commands import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)  # backup DIR, restore DIR
     return parser
 
 
@@ -171,16 +281,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        from backend.ops.logs import configure_logging
+
+        configure_logging(settings)  # text or JSON lines, request ids, chatty libraries quiet
         from backend.admin_cli import dispatch as admin_dispatch
 
         if (done := admin_dispatch(args, settings)) is not None:
+            return done
+        from backend.backup.commands import dispatch as backup_dispatch
+
+        if (done := backup_dispatch(args, settings)) is not None:
             return done
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "serve":
             return cmd_run(settings, demo=False)
         if args.command == "worker":
-            return cmd_worker(settings, drain=args.drain)
+            return cmd_worker(settings, drain=args.drain, check=args.check)
         if args.command == "migrate":
             return cmd_migrate(settings)
         if args.command == "seed-demo":

@@ -24,6 +24,9 @@ ENV_VARS = (
     "DOSMOTR_ENV",
     "DOSMOTR_DATA_DIR",
     "DATABASE_URL",
+    "DOSMOTR_MIGRATE_DATABASE_URL",
+    "DOSMOTR_WORKER_STOP_GRACE_S",
+    "DOSMOTR_WORKER_HEALTH_PORT",
     "DOSMOTR_HOST",
     "DOSMOTR_PORT",
     "DOSMOTR_OBJECT_STORE",
@@ -101,6 +104,11 @@ class Settings(msgspec.Struct, frozen=True):
     max_image_body: int = 200 << 20
     worker_concurrency: int = 2
     model_threads: int = 2
+    # The owner role that runs migrations; the app and worker connect with DATABASE_URL.
+    migrate_database_url: str | None = None
+    # On SIGTERM a job still running after this long goes back to the queue for another worker.
+    worker_stop_grace_s: float = 5.0
+    worker_health_port: int | None = None  # /healthz and /readyz of the worker; off if unset
     models_dir: Path = msgspec.field(default_factory=lambda: asset_dir("models", "dosmotr_models"))
     pwa_dir: Path = msgspec.field(default_factory=lambda: asset_dir("pwa", "dosmotr_pwa"))
     # Origins other than the app's own that browsers may call the API from (CORS); none by default.
@@ -143,6 +151,9 @@ class Settings(msgspec.Struct, frozen=True):
             vapid_subject=env.get("DOSMOTR_VAPID_SUBJECT") or "mailto:push@dosmotr.kz",
             worker_concurrency=int(env.get("DOSMOTR_WORKER_CONCURRENCY", "2")),
             model_threads=int(env.get("DOSMOTR_MODEL_THREADS", "2")),
+            migrate_database_url=env.get("DOSMOTR_MIGRATE_DATABASE_URL") or None,
+            worker_stop_grace_s=_number(env, "DOSMOTR_WORKER_STOP_GRACE_S", 5.0),
+            worker_health_port=int(_number(env, "DOSMOTR_WORKER_HEALTH_PORT", 0)) or None,
             models_dir=Path(env["DOSMOTR_MODELS_DIR"]).resolve()
             if env.get("DOSMOTR_MODELS_DIR")
             else asset_dir("models", "dosmotr_models"),
@@ -156,6 +167,16 @@ class Settings(msgspec.Struct, frozen=True):
             log_format=_log_format(env.get("DOSMOTR_LOG_FORMAT") or "text"),
             metrics_token=env.get("DOSMOTR_METRICS_TOKEN") or None,
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name) or default)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number") from exc
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
 
 
 def _log_format(value: str) -> str:

@@ -23,6 +23,8 @@ log = logging.getLogger("dosmotr.board")
 
 QUEUE_SIZE = 256
 RESYNC: dict[str, Any] = {"resync": True}
+# The server is shutting down: every stream ends (EventSource reconnects to the next server).
+CLOSING: dict[str, Any] = {"closing": True}
 
 
 class BoardHub:
@@ -42,6 +44,10 @@ class BoardHub:
     async def subscribe(self, post_code: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         """A queue of this post's change notices, live once this returns (LISTEN is on)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        if self._closed:
+            queue.put_nowait(CLOSING)
+            yield queue
+            return
         self._streams.setdefault(post_code, set()).add(queue)
         try:
             await self._ensure_listening()
@@ -105,7 +111,14 @@ class BoardHub:
         log.error("board listener could not reconnect")
 
     async def close(self) -> None:
+        """Stop listening and end every open stream (called when the server begins to shut
+        down, so that open streams do not hold it up)."""
         self._closed = True
+        for streams in self._streams.values():
+            for queue in list(streams):
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(CLOSING)
         if self._relistening is not None:
             self._relistening.cancel()
         conn, self._conn = self._conn, None

@@ -158,6 +158,8 @@ async def changes(
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
+            if notice.get("closing"):
+                return  # the server is stopping; the client reconnects after `retry`
             if notice.get("resync"):
                 yield ServerSentEventMessage(event="resync", data="{}")
                 continue

@@ -52,12 +52,39 @@ APPLIED = "SELECT version, checksum FROM schema_migrations"
 RECORD = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
 
 
-async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None) -> list[int]:
-    """Apply missing migrations; returns the versions applied by this call."""
+LEDGER_EXISTS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+
+
+async def _up_to_date(conn: asyncpg.Connection, todo: list[Migration]) -> bool:
+    """Read-only, so that a role without DDL rights (the app's) can start on a current schema."""
+    if not await conn.fetchval(LEDGER_EXISTS):
+        return False
+    applied = {r["version"] for r in await conn.fetch(APPLIED)}
+    if any(m.version not in applied for m in todo):
+        return False
+    from pgqueuer.db import AsyncpgDriver
+    from pgqueuer.queries import Queries
+
+    return bool(await Queries(AsyncpgDriver(conn)).schema_is_installed())
+
+
+async def migrate(
+    conn: asyncpg.Connection,
+    migrations: list[Migration] | None = None,
+    *,
+    app_role: str | None = None,
+) -> list[int]:
+    """Apply missing migrations; returns the versions applied by this call.
+
+    `conn` is the owner's. With `app_role`, the owner then grants that role what the app needs
+    (backend/db/roles.py), also when nothing was missing.
+    """
     todo = discover() if migrations is None else migrations
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
     try:
+        if app_role is None and await _up_to_date(conn, todo):
+            return applied_now
         await conn.execute(CREATE_LEDGER)
         applied = {r["version"]: r["checksum"] for r in await conn.fetch(APPLIED)}
         for m in todo:
@@ -73,6 +100,10 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
         from backend.jobs import install_queue
 
         await install_queue(conn)
+        if app_role is not None:
+            from backend.db.roles import grant_app_role
+
+            await grant_app_role(conn, app_role)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied_now
