@@ -34,6 +34,9 @@ from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
 from backend.ops.edge import with_edge
+from backend.ops.health import HealthController
+from backend.ops.logs import adopt_server_loggers
+from backend.ops.metrics import PROMETHEUS, MetricsController
 from backend.posts.routes import PostController
 from backend.push.routes import PushController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
@@ -105,11 +108,16 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         opt={"exclude_from_auth": True},
     )
     application = Litestar(
-        route_handlers=[Router("/", route_handlers=API_CONTROLLERS), static],
+        route_handlers=[
+            Router("/", route_handlers=API_CONTROLLERS), HealthController, MetricsController, static,
+        ],
         lifespan=[lifespan],
+        on_startup=[adopt_server_loggers],
+        logging_config=None,  # backend/ops/logs.py configures logging, not Litestar
         dependencies={"conn": Provide(provide_conn)},
         exception_handlers=problem_handlers,  # type: ignore[arg-type]
         middleware=[
+            PROMETHEUS.middleware,
             DefineMiddleware(
                 BearerAuthMiddleware,
                 exclude=["^/schema"],
