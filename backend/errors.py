@@ -248,6 +248,24 @@ def handle_database_down(request: Request, exc: Exception) -> Response[dict[str,
         "the database cannot be reached; try again shortly", retry_after=DB_RETRY_AFTER_S))
 
 
+def _raised_in_asyncpg(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("asyncpg."):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def handle_os_error(request: Request, exc: OSError) -> Response[dict[str, Any]]:
+    # asyncpg raises the socket's own OSError (refused, no such socket file, timeout) when a
+    # pooled connection cannot be (re)made: PostgreSQL is down, whoever acquired the pool.
+    # Any other OSError (a disk, a store) is a server failure.
+    if _raised_in_asyncpg(exc):
+        return handle_database_down(request, exc)
+    return handle_unexpected(request, exc)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(
@@ -271,5 +289,6 @@ problem_handlers: dict[type[Exception], Any] = {
     ConnectionDoesNotExistError: handle_database_down,
     OperatorInterventionError: handle_database_down,
     InsufficientResourcesError: handle_database_down,
+    OSError: handle_os_error,  # TimeoutError (a pool acquire timing out) is one
     Exception: handle_unexpected,
 }
