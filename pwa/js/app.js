@@ -8,10 +8,17 @@ import { LANGS, applyStatic, currentLang, initI18n, setLang, t } from './i18n.js
 import { kick, requeueRefused } from './outbox.js';
 import { recoverTakes } from './recorder.js';
 import { renderNav } from './nav.js';
+import * as secure from './secure.js';
 import { byId, h, mount } from './ui.js';
+import * as adminPasswordView from './views/admin_password.js';
+import * as adminPostView from './views/admin_post.js';
+import * as adminPostsView from './views/admin_posts.js';
+import * as adminShiftView from './views/admin_shift.js';
+import * as adminUsersView from './views/admin_users.js';
 import * as alertsView from './views/alerts.js';
 import * as auditView from './views/audit.js';
 import * as boardView from './views/board.js';
+import * as confirmView from './views/confirm.js';
 import * as declarationView from './views/declaration.js';
 import * as decisionsView from './views/decisions.js';
 import * as devicesView from './views/devices.js';
@@ -43,6 +50,7 @@ const ROUTES = [
   { pattern: /^#\/decisions$/, view: decisionsView, roles: ['post_head'] },
   { pattern: /^#\/declarations\/([^/?]+)$/, view: declarationView, roles: WATCHERS, params: ['id'] },
   { pattern: /^#\/recordings\/([^/?]+)$/, view: playerView, roles: WATCHERS, params: ['id'] },
+  { pattern: /^#\/recordings\/([^/?]+)\/confirm\/([a-z_]+)$/, view: confirmView, roles: WATCHERS, params: ['id', 'check'] },
   { pattern: /^#\/search(\?.*)?$/, view: searchView, roles: WATCHERS },
   { pattern: /^#\/review(\?.*)?$/, view: reviewView, roles: ['auditor', 'admin'] },
   { pattern: /^#\/audit(\?.*)?$/, view: auditView, roles: ['auditor', 'admin'] },
@@ -51,9 +59,14 @@ const ROUTES = [
   { pattern: /^#\/alerts$/, view: alertsView, roles: DESK },
   { pattern: /^#\/devices$/, view: devicesView, roles: ['post_head', 'admin'] },
   { pattern: /^#\/settings$/, view: settingsView, roles: DESK },
+  { pattern: /^#\/admin\/users$/, view: adminUsersView, roles: ['admin'] },
+  { pattern: /^#\/admin\/posts$/, view: adminPostsView, roles: ['admin'] },
+  { pattern: /^#\/admin\/posts\/([^/?]+)$/, view: adminPostView, roles: ['admin'], params: ['code'] },
+  { pattern: /^#\/shift(\?.*)?$/, view: adminShiftView, roles: ['post_head', 'admin'] },
+  { pattern: /^#\/password$/, view: adminPasswordView },
   { pattern: /^#\/role$/, view: roleView },
 ];
-const HOME = { inspector: '#/inspections', post_head: '#/board', auditor: '#/search', admin: '#/search', idk_operator: '#/idk' };
+const HOME = { inspector: '#/inspections', post_head: '#/board', auditor: '#/search', admin: '#/admin/users', idk_operator: '#/idk' };
 const DEVICE_CHECK_MS = 5000;
 const APPROVED_RECHECK_MS = 60000; // an approved device is re-checked rarely (revocation)
 
@@ -70,11 +83,15 @@ async function route() {
   const s = await session();
   let hash = location.hash || '#/';
   if (!s && hash !== '#/login') return navigate('#/login');
+  // A one-time password in use: the server answers nothing else until it is changed.
+  if (s && s.user.must_change_password && hash !== '#/password') return navigate('#/password');
   if (s && (hash === '#/' || hash === '#/login')) return navigate(HOME[s.user.role] || '#/role');
   const matches = ROUTES.map((r) => ({ r, m: hash.match(r.pattern) })).filter((x) => x.m);
   const match = matches.find(({ r }) => r.public || !r.roles || (s && r.roles.includes(s.user.role))) || matches[0];
   if (!match) return navigate('#/');
   const { r, m } = match;
+  // Without a secure context there is no camera nor device key: the record screen says why.
+  const view = r.view === recordView && !secure.isSecure() ? secure : r.view;
   if (!r.public && r.roles && !r.roles.includes(s.user.role)) return navigate(HOME[s.user.role] || '#/role');
   const params = Object.fromEntries((r.params || []).map((name, i) => [name, decodeURIComponent(m[i + 1])]));
   if (cleanup) {
@@ -86,9 +103,9 @@ async function route() {
   const root = byId('view');
   root.replaceChildren();
   renderHeader(s);
-  document.body.dataset.view = r.view.NAME || '';
+  document.body.dataset.view = view.NAME || '';
   const ctx = { session: s, navigate, refreshHeader: () => renderHeader(s), checkDevice: () => checkDevice({ force: true }) };
-  cleanup = (await r.view.render(root, params, ctx)) || null;
+  cleanup = (await view.render(root, params, ctx)) || null;
   window.scrollTo(0, 0);
 }
 
@@ -101,11 +118,18 @@ function renderHeader(s) {
   byId('user').textContent = s ? s.user.name : '';
   byId('logout').hidden = !s;
   renderNav(s, location.hash);
+  secure.renderInsecureBanner();
   renderNetwork();
   renderDevice();
 }
 
 function renderNetwork() {
+  if (!secure.isSecure()) {
+    // Plain http on a real address: "online" would hide why nothing works at the vehicle.
+    mount(byId('net'), t('net.insecure'));
+    byId('net').className = 'net off insecure';
+    return;
+  }
   const online = navigator.onLine && reachable();
   const el = byId('net');
   el.textContent = t(online ? 'net.online' : 'net.offline');
@@ -116,7 +140,8 @@ async function renderDevice() {
   const s = await session();
   const d = await device();
   const banner = byId('device-banner');
-  if (!s || !['inspector', 'post_head'].includes(s.user.role)) {
+  // No device key without a secure context: the HTTPS banner already names the cause.
+  if (!s || !['inspector', 'post_head'].includes(s.user.role) || !secure.isSecure()) {
     banner.hidden = true;
     return;
   }
