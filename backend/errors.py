@@ -150,6 +150,27 @@ class InvalidWagonNumber(Problem):
     status, code, title = 422, "invalid_wagon_number", "A wagon number fails its check digit"
 
 
+class ValidationInProgress(Conflict):
+    status, code, title = 409, "validation_in_progress", "The recording is being validated"
+
+
+class NothingToConfirm(Conflict):
+    # the latest report version's check does not ask for a person's confirmation
+    status, code, title = 409, "nothing_to_confirm", "This check does not need a confirmation"
+
+
+class AlreadyAttested(Conflict):
+    status, code, title = 409, "already_attested", "This check of this report is already answered"
+
+
+class AttesterIsInspector(Forbidden):
+    status, code, title = 403, "attester_is_inspector", "The inspector may not attest their own evidence"
+
+
+class ReasonRequired(Problem):
+    status, code, title = 422, "reason_required", "A rejection needs a written reason"
+
+
 class DatabaseUnavailable(Problem):
     # Carries `retry_after`; the API recovers by itself once PostgreSQL answers again.
     status, code, title = 503, "database_unavailable", "The database is unavailable"

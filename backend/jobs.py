@@ -29,13 +29,13 @@ async def install_queue(conn: asyncpg.Connection) -> None:
 
 
 async def enqueue_validation(
-    conn: asyncpg.Connection, recording_id: str, reason: str | None = None
+    conn: asyncpg.Connection, recording_id: str, version: int = 1, reason: str | None = None,
+    requested_by: str | None = None,
 ) -> None:
     """Runs on the caller's connection, so the job commits (or not) with the recording."""
-    queries = Queries(AsyncpgDriver(conn))
-    await queries.enqueue(
-        VALIDATE_RECORDING, msgspec.json.encode(ValidateRecording(recording_id, reason)),
-        priority=0,
+    job = ValidateRecording(recording_id, version, reason, requested_by)
+    await Queries(AsyncpgDriver(conn)).enqueue(
+        VALIDATE_RECORDING, msgspec.json.encode(job), priority=0
     )
 
 

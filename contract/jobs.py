@@ -11,8 +11,11 @@ DELIVER_PUSH = "deliver_push"
 
 class ValidateRecording(msgspec.Struct, frozen=True):
     recording_id: str
-    # set by a revalidation: the audited reason a new report version was asked for
+    # the report version this job writes: 1 on intake, the next one on each revalidation
+    version: int = 1
+    # set by a revalidation: the audited reason and who asked
     reason: str | None = None
+    requested_by: str | None = None
 
 
 class DeliverPush(msgspec.Struct, frozen=True):

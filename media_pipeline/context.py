@@ -120,7 +120,8 @@ class ObjectDetector(Protocol):
 
 
 class Models(msgspec.Struct):
-    """The inference back-ends `validate` may use; any may be absent (the check then warns)."""
+    """The inference back-ends `validate` may use; one may be absent (its checks then say
+    `unavailable`), and the worker refuses to start without the required ones."""
 
     occupancy: OccupancyModel | None = None
     counter: CargoCounterModel | None = None
@@ -128,3 +129,6 @@ class Models(msgspec.Struct):
     detector: ObjectDetector | None = None
     # role ("occupancy", "counter", "ocr") -> (name, sha256) of the model files behind it
     refs: dict[str, tuple[tuple[str, str], ...]] = msgspec.field(default_factory=dict)
+    # role -> why its back-end is absent (file missing, sha256 mismatch, OCR not installed):
+    # its checks say `unavailable` with that reason (media_pipeline.availability)
+    missing: dict[str, str] = msgspec.field(default_factory=dict)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -29,8 +30,42 @@ class FfmpegError(RuntimeError):
         self.stderr = stderr
 
 
-class FfmpegTimeout(FfmpegError):
+class FfmpegTransient(FfmpegError):
+    """A failure of the machine, not of the file: retried, and never a verdict on the evidence."""
+
+
+class FfmpegTimeout(FfmpegTransient):
     pass
+
+
+class FfmpegKilled(FfmpegTransient):
+    """The process died from a signal nobody here sent (the OOM killer, an operator)."""
+
+
+class Stopwatch:
+    """Time that counts only while running: a decode budget that pauses while the consumer of
+    the frames works (OCR, inference) and ffmpeg merely waits on a full pipe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = 0.0
+        self._since: float | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._since is None:
+                self._since = time.monotonic()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._since is not None:
+                self._total += time.monotonic() - self._since
+                self._since = None
+
+    def elapsed(self) -> float:
+        with self._lock:
+            running = time.monotonic() - self._since if self._since is not None else 0.0
+            return self._total + running
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +166,8 @@ def run(argv: Sequence[str], timeout: float, check: bool = True) -> Completed:
             stop(proc)
             raise
         stderr = _read_tail(err)
+    if proc.returncode < 0:
+        raise FfmpegKilled(f"{Path(full[0]).name} killed by signal {-proc.returncode}", stderr)
     if check and proc.returncode != 0:
         raise FfmpegError(
             f"{Path(full[0]).name} exited {proc.returncode}: {last_line(stderr)}", stderr
@@ -154,13 +191,22 @@ class Streaming:
     def stderr(self) -> str:
         return _read_tail(self._err)
 
+    def raise_if_killed(self) -> None:
+        """After the process ended by itself: a signal we did not send is transient."""
+        code = self.proc.returncode
+        if code is not None and code < 0 and not self.timed_out.is_set():
+            raise FfmpegKilled(f"{Path(str(self.proc.args[0])).name} killed by signal {-code}")
+
 
 @contextmanager
 def stream(
-    argv: Sequence[str], timeout: float, stderr: IO[bytes] | None = None
+    argv: Sequence[str], timeout: float, stderr: IO[bytes] | None = None,
+    budget: Stopwatch | None = None,
 ) -> Iterator[Streaming]:
     """Start a process for incremental reading of stdout; a watchdog stops it at the deadline.
 
+    With a `budget`, the deadline is `timeout` seconds of that stopwatch (the caller pauses it
+    while it works on what it read) instead of wall time.
     The caller may pass its own `stderr` file (for instance a pipe it reads in a thread);
     otherwise stderr goes to a temp file. On leaving the block the process is stopped if still
     running, so an early `break` by the consumer never leaves a decoder behind.
@@ -175,13 +221,28 @@ def stream(
             timed_out.set()
             stop(proc)
 
-        watchdog = threading.Timer(timeout, expire)
+        done = threading.Event()
+
+        def watch_budget() -> None:
+            assert budget is not None
+            while not done.wait(0.05):
+                if budget.elapsed() > timeout:
+                    expire()
+                    return
+
+        watchdog: threading.Timer | threading.Thread
+        if budget is None:
+            watchdog = threading.Timer(timeout, expire)
+        else:
+            watchdog = threading.Thread(target=watch_budget)
         watchdog.daemon = True
         watchdog.start()
         try:
             yield Streaming(proc, err, timed_out)
         finally:
-            watchdog.cancel()
+            done.set()
+            if isinstance(watchdog, threading.Timer):
+                watchdog.cancel()
             if proc.stdout is not None:
                 proc.stdout.close()
             stop(proc)

@@ -20,7 +20,7 @@ import numpy as np
 
 from media_pipeline import argv
 from media_pipeline.argv import FramePlan, SampleMode
-from media_pipeline.ffmpeg import FfmpegError, stream
+from media_pipeline.ffmpeg import FfmpegError, FfmpegTimeout, Stopwatch, stream
 
 # Keyframes sparser than this leave holes a frozen or black stretch could hide in.
 MAX_KEYFRAME_GAP_S = 4.0
@@ -57,13 +57,20 @@ class Sample:
 
 
 def sample(path: str, plan: FramePlan, start_time: float, timeout: float) -> Iterator[Sample]:
-    """Yield frames as ffmpeg produces them. Stopping early stops ffmpeg."""
+    """Yield frames as ffmpeg produces them. Stopping early stops ffmpeg.
+
+    `timeout` is a budget for decoding alone: the clock stops while the caller holds a frame
+    (OCR and inference run between frames), so a slow model never times out the decoder.
+    Running out of it, or the decoder dying from a signal, raises `FfmpegTransient`.
+    """
     frame_bytes = plan.width * plan.height * 3
     times: queue.Queue[float | None] = queue.Queue()
     read_fd, write_fd = os.pipe()
+    budget = Stopwatch()
+    budget.start()
     with (
         open(write_fd, "wb", buffering=0) as err_w,
-        stream(argv.sample_frames(path, plan), timeout=timeout, stderr=err_w) as proc,
+        stream(argv.sample_frames(path, plan), timeout=timeout, stderr=err_w, budget=budget) as proc,
     ):
         err_w.close()  # the child holds its own copy; EOF reaches the reader when it exits
         tail: list[bytes] = []
@@ -74,14 +81,22 @@ def sample(path: str, plan: FramePlan, start_time: float, timeout: float) -> Ite
             buf = proc.stdout.read(frame_bytes)
             if len(buf) < frame_bytes:
                 break
-            t = times.get(timeout=timeout)
+            try:
+                t = times.get(timeout=max(1.0, timeout - budget.elapsed()))
+            except queue.Empty:
+                raise FfmpegTimeout(f"no frame time within the {timeout:.0f}s decode budget") from None
             if t is None:  # stderr closed before the frame's line: cannot time it
                 break
             n += 1
             rgb = np.frombuffer(buf, np.uint8).reshape(plan.height, plan.width, 3)
+            budget.pause()
             yield Sample(max(0.0, t - start_time), rgb)
+            budget.start()
         code = proc.proc.wait()
         reader.join(5)
+        if proc.timed_out.is_set():
+            return  # `stream` raises FfmpegTimeout on the way out
+        proc.raise_if_killed()
         if code != 0 and n == 0:
             message = b"".join(tail).decode("utf-8", "replace").strip().splitlines()
             raise FfmpegError(f"decoding failed: {message[-1] if message else code}")

@@ -75,18 +75,25 @@ async def mark_validating(conn: asyncpg.Connection, recording_id: str) -> None:
 
 
 INSERT_REPORT = """
-INSERT INTO validation_reports (recording_id, verdict, report) VALUES ($1, $2, $3)
-ON CONFLICT (recording_id) DO NOTHING
+INSERT INTO validation_report_versions (recording_id, version, verdict, report, reason,
+                                        requested_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (recording_id, version) DO NOTHING
 RETURNING recording_id
 """
 
 SET_STATE = "UPDATE recordings SET state = $2 WHERE id = $1"
 
 
-async def store_report(conn: asyncpg.Connection, recording_id: str, report: ValidationReport) -> bool:
-    """Insert the report once; True if this call stored it (a re-run keeps the first)."""
+async def store_report(
+    conn: asyncpg.Connection, recording_id: str, report: ValidationReport, version: int = 1,
+    reason: str | None = None, requested_by: str | None = None,
+) -> bool:
+    """Insert this version of the report once; True if this call stored it (a re-run of the
+    same job keeps the first). Earlier versions are never touched."""
     stored = await conn.fetchval(
-        INSERT_REPORT, recording_id, report.verdict, msgspec.to_builtins(report)
+        INSERT_REPORT, recording_id, version, report.verdict, msgspec.to_builtins(report), reason,
+        requested_by,
     )
     if stored is None:
         return False
@@ -94,11 +101,11 @@ async def store_report(conn: asyncpg.Connection, recording_id: str, report: Vali
     return True
 
 
-HAS_REPORT = "SELECT 1 FROM validation_reports WHERE recording_id = $1"
+HAS_REPORT = "SELECT 1 FROM validation_report_versions WHERE recording_id = $1 AND version = $2"
 
 
-async def has_report(conn: asyncpg.Connection, recording_id: str) -> bool:
-    return bool(await conn.fetchval(HAS_REPORT, recording_id))
+async def has_report(conn: asyncpg.Connection, recording_id: str, version: int = 1) -> bool:
+    return bool(await conn.fetchval(HAS_REPORT, recording_id, version))
 
 
 INSERT_RENDITION = """

@@ -143,7 +143,10 @@ def read_packets(path: str, timeout: float = PACKETS_TIMEOUT_S) -> Packets:
             size.append(s)
             key.append(k)
         proc.proc.wait()
-        if proc.proc.returncode not in (0, None) and not pts:
+        # On a timeout `stream` raises FfmpegTimeout on the way out; a partial packet list
+        # from a killed ffprobe would otherwise pass for a short take.
+        proc.raise_if_killed()
+        if proc.proc.returncode not in (0, None) and not pts and not proc.timed_out.is_set():
             raise FfmpegError("ffprobe could not list packets", proc.stderr())
     return build(np.frombuffer(pts), np.frombuffer(dts), np.frombuffer(size, np.int64),
                  np.frombuffer(key, np.int8).astype(bool))  # fmt: skip

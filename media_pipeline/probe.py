@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from media_pipeline import argv
-from media_pipeline.ffmpeg import FfmpegError, last_line, run
+from media_pipeline.ffmpeg import FfmpegError, FfmpegTransient, last_line, run
 
 PROBE_TIMEOUT_S = 30.0
 
@@ -38,6 +38,8 @@ class ProbeInfo(msgspec.Struct, frozen=True):
 def probe(path: str, timeout: float = PROBE_TIMEOUT_S) -> ProbeInfo:
     try:
         done = run(argv.probe(path), timeout=timeout, check=False)
+    except FfmpegTransient:
+        raise  # the machine failed, not the file: retried, never a verdict
     except FfmpegError as exc:
         raise ProbeError(str(exc)) from exc
     if done.returncode != 0:

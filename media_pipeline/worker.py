@@ -30,12 +30,15 @@ from backend.audit import repo as audit
 from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
 from contract.jobs import VALIDATE_RECORDING, ValidateRecording
 from contract.report import ValidationReport
-from media_pipeline import jobs_repo
+from media_pipeline import confirm_frames, jobs_repo
+from media_pipeline.availability import unavailable_report
 from media_pipeline.context import Models
 from media_pipeline.renditions import make_all
 from media_pipeline.validate import validate
 
 log = logging.getLogger("dosmotr.worker")
+# Tries of a validation job before its report says `unavailable` (the executor's max_attempts).
+MAX_ATTEMPTS = 5
 
 RENDITION_KINDS = {  # file suffix made by renditions.make_all -> (kind, content type)
     ".faststart.mp4": ("video", "video/mp4"),
@@ -44,25 +47,55 @@ RENDITION_KINDS = {  # file suffix made by renditions.make_all -> (kind, content
 }
 
 
+class StoreReadError(OSError):
+    """The object store did not give back the recording's bytes (a transient failure)."""
+
+
 @dataclass
 class RecordingValidator:
+    """Validates one recording per job and writes that job's report version once.
+
+    A failure of the machine (a timeout, a store read error, a killed decoder, a crash) is
+    raised so the executor retries with back-off; on the last try the report says
+    `unavailable` (never a verdict on the evidence) and the post head is alerted.
+    """
+
     pool: asyncpg.Pool
     store: ObjectStore
     models: Models | None
     work_dir: Path
+    max_attempts: int = MAX_ATTEMPTS
 
     async def __call__(self, job: Job) -> None:
         payload = msgspec.json.decode(job.payload or b"{}", type=ValidateRecording)
-        await self.validate_recording(payload.recording_id)
+        await self.run(payload, last_try=job.attempts >= self.max_attempts, attempts=job.attempts + 1)
 
-    async def validate_recording(self, recording_id: str) -> ValidationReport | None:
+    async def run(
+        self, job: ValidateRecording, *, last_try: bool, attempts: int = 1
+    ) -> ValidationReport | None:
+        try:
+            return await self.validate_recording(
+                job.recording_id, job.version, job.reason, job.requested_by
+            )
+        except Exception as exc:
+            if not last_try:
+                log.warning("validating %s failed (try %d), will retry: %s", job.recording_id,
+                            attempts, exc)
+                raise
+            log.exception("validating %s failed on the last try", job.recording_id)
+            return await self.give_up(job, exc, attempts)
+
+    async def validate_recording(
+        self, recording_id: str, version: int = 1, reason: str | None = None,
+        requested_by: str | None = None,
+    ) -> ValidationReport | None:
         async with self.pool.acquire() as conn:
             row = await jobs_repo.load_recording(conn, recording_id)
             if row is None:
                 log.warning("recording %s vanished; job dropped", recording_id)
                 return None
-            if await jobs_repo.has_report(conn, recording_id):
-                return None  # a re-run after a crash: the first report stands
+            if await jobs_repo.has_report(conn, recording_id, version):
+                return None  # a re-run after a crash: this version's report stands
             await jobs_repo.mark_validating(conn, recording_id)
         ctx = jobs_repo.build_context(row)
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
@@ -70,13 +103,36 @@ class RecordingValidator:
             if path is None:
                 path = Path(tmp) / Path(row["object_key"]).name
                 await self.store.download_to(row["object_key"], path)
+            if not await asyncio.to_thread(path.is_file):
+                raise StoreReadError(f"the store gave no file for {row['object_key']}")
             report = await asyncio.to_thread(validate, str(path), ctx, self.models)
             renditions = await self._renditions(recording_id, path, report, Path(tmp))
+            await confirm_frames.store_frames(self.store, recording_id, version, path, report, Path(tmp))
         async with self.pool.acquire() as conn, conn.transaction():
             for kind, key, content_type, size, sha in renditions:
                 await jobs_repo.store_rendition(conn, recording_id, kind, key, content_type, size, sha)
-            if await jobs_repo.store_report(conn, recording_id, report):
-                await self._record(conn, row, report)
+            if await jobs_repo.store_report(conn, recording_id, report, version, reason, requested_by):
+                await self._record(conn, row, report, version)
+        return report
+
+    async def give_up(
+        self, job: ValidateRecording, exc: BaseException, attempts: int
+    ) -> ValidationReport | None:
+        """The last try failed: store an `unavailable` report for this version, and alert."""
+        async with self.pool.acquire() as conn:
+            row = await jobs_repo.load_recording(conn, job.recording_id)
+            if row is None or await jobs_repo.has_report(conn, job.recording_id, job.version):
+                return None
+            try:
+                ctx = jobs_repo.build_context(row)
+            except (msgspec.ValidationError, KeyError, TypeError, ValueError):
+                ctx = None
+            report = unavailable_report(row["phase"], ctx, exc, attempts)
+            async with conn.transaction():
+                if await jobs_repo.store_report(
+                    conn, job.recording_id, report, job.version, job.reason, job.requested_by
+                ):
+                    await self._record(conn, row, report, job.version)
         return report
 
     async def _renditions(
@@ -109,37 +165,60 @@ class RecordingValidator:
             out.append((kind, key, content_type, info.size, info.sha256))
         return out
 
-    async def _record(self, conn: asyncpg.Connection, row: Any, report: ValidationReport) -> None:
+    async def _record(
+        self, conn: asyncpg.Connection, row: Any, report: ValidationReport, version: int = 1
+    ) -> None:
         failed = [c for c in report.checks if c.verdict == "fail"]
+        unavailable = [c for c in report.checks if c.verdict == "unavailable"]
         await audit.append(
             conn, actor_id=None, action="recording.validated", object_type="recording",
             object_id=row["id"],
-            payload={"verdict": report.verdict, "failed": [c.name for c in failed],
+            payload={"verdict": report.verdict, "version": version,
+                     "failed": [c.name for c in failed],
+                     "unavailable": [c.name for c in unavailable],
                      "pipeline_version": report.pipeline_version,
                      "models": [msgspec.to_builtins(m) for m in report.models]},
         )
+        link = f"/inspections/{row['inspection_id']}"
+        # one alert per report version (the first version keeps its historical key)
+        key = row["id"] if version == 1 else f"{row['id']}:v{version}"
+        base = {"phase": row["phase"], "number": row["number"], "version": version}
+        if unavailable and not failed:  # a failure is the news; its alert names the rest
+            causes = sorted({c.code for c in unavailable if c.code})
+            await raise_alert(
+                conn, kind="validation_unavailable", post_code=row["post_code"],
+                object_type="recording", object_id=row["id"],
+                title="Проверка записи не выполнена",
+                body=f"Фаза {row['phase']}, декларация {row['number']}: не удалось проверить "
+                + ", ".join(c.name for c in unavailable),
+                dedupe_key=f"validation_unavailable:{key}", link=link,
+                params={**base, "checks": ",".join(c.name for c in unavailable),
+                        "causes": ",".join(causes)},
+            )
         if not failed:
             return
-        link = f"/inspections/{row['inspection_id']}"
         if any(c.name == "duration" for c in failed):
             await raise_alert(
                 conn, kind="phase_too_short", post_code=row["post_code"], object_type="recording",
                 object_id=row["id"], title="Запись короче минимума",
                 body=f"Фаза {row['phase']} по декларации {row['number']} короче требуемого.",
-                dedupe_key=f"phase_too_short:{row['id']}", link=link,
+                dedupe_key=f"phase_too_short:{key}", link=link, params=base,
             )
         await raise_alert(
             conn, kind="validation_failed", post_code=row["post_code"], object_type="recording",
             object_id=row["id"], title="Проверка записи не пройдена",
             body=f"Фаза {row['phase']}, декларация {row['number']}: "
             + ", ".join(f"{c.name} ({c.detail})" for c in failed),
-            dedupe_key=f"validation_failed:{row['id']}", link=link,
+            dedupe_key=f"validation_failed:{key}", link=link,
+            params={**base, "checks": ",".join(c.name for c in failed),
+                    "codes": ",".join(c.code for c in failed if c.code),
+                    "unavailable": ",".join(c.name for c in unavailable)},
         )
 
 
 def retrying_executor(params: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
     return DatabaseRetryEntrypointExecutor(
-        parameters=params, max_attempts=5, initial_delay=timedelta(seconds=2),
+        parameters=params, max_attempts=MAX_ATTEMPTS, initial_delay=timedelta(seconds=2),
         max_delay=timedelta(minutes=5),
     )
 

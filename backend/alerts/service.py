@@ -4,15 +4,18 @@ after the commit (backend/push/delivery.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import msgspec
 
 from backend.jobs import DeliverPush, enqueue_push
+from contract.report import ParamValue
 
 INSERT_ALERT = """
-INSERT INTO alerts (kind, post_code, object_type, object_id, title, body, link, dedupe_key)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO alerts (kind, post_code, object_type, object_id, title, body, link, dedupe_key, code,
+                    params)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
@@ -43,14 +46,20 @@ async def raise_alert(
     dedupe_key: str,
     link: str | None = None,
     auditors: bool = False,
+    code: str | None = None,
+    params: dict[str, ParamValue] | None = None,
 ) -> str | None:
     """Record an alert once per `dedupe_key`; returns its id, or None if it already existed.
+
+    `code` (default: the kind) and `params` are what screens render in the reader's language
+    (i18n key `alert.<code>`); `title` and `body` are the fallback text for push and logs.
 
     A new alert whose recipients have push subscriptions queues one `deliver_push` job in the
     caller's transaction: the push goes out after the commit, from a worker, never twice.
     """
     alert_id = await conn.fetchval(
-        INSERT_ALERT, kind, post_code, object_type, object_id, title, body, link, dedupe_key
+        INSERT_ALERT, kind, post_code, object_type, object_id, title, body, link, dedupe_key,
+        code or kind, dict(params or {}),
     )
     if alert_id is None:
         return None
@@ -71,11 +80,13 @@ class AlertOut(msgspec.Struct, frozen=True):
     link: str | None
     created_at: datetime
     read_at: datetime | None
+    code: str
+    params: dict[str, Any]
 
 
 INBOX = """
 SELECT a.id, a.kind, a.post_code, a.object_type, a.object_id, a.title, a.body, a.link,
-       a.created_at, r.read_at
+       a.created_at, r.read_at, coalesce(a.code, a.kind) AS code, a.params
 FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id
 WHERE r.user_id = $1 AND (NOT $2 OR r.read_at IS NULL)
 ORDER BY a.created_at DESC

@@ -102,7 +102,10 @@ class DeclarationOut(msgspec.Struct, frozen=True):
 class GateCondition(msgspec.Struct, frozen=True):
     code: str
     met: bool
-    detail: str
+    detail: str  # English free text, for logs and the API
+    # why, as a stable code and its parameters: what screens render (i18n `gate.<reason>`)
+    reason: str = ""
+    params: dict[str, str | int | float | bool] = {}
 
 
 class GateOut(msgspec.Struct, frozen=True):

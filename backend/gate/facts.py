@@ -29,6 +29,9 @@ class RecordingFact:
     verdict: str | None
     report: dict[str, Any] | None
     manifest: dict[str, Any]
+    report_version: int | None = None  # the latest report's version, the one the gate reads
+    # check name -> "confirmed" | "rejected": people's answers for that report version
+    attestations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,27 @@ ORDER BY s.scanned_at
 """
 
 
+# The latest report version of each recording and the attestations given for exactly it.
+REPORT_VERSIONS = """
+SELECT v.recording_id, v.version, a.check_name, a.decision
+FROM validation_reports v
+LEFT JOIN check_attestations a ON a.recording_id = v.recording_id AND a.report_version = v.version
+WHERE v.recording_id = ANY($1::text[])
+"""
+
+
+async def _report_versions(
+    conn: asyncpg.Connection, recording_ids: list[str]
+) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    versions: dict[str, int] = {}
+    answers: dict[str, dict[str, str]] = {}
+    for r in await conn.fetch(REPORT_VERSIONS, recording_ids):
+        versions[r["recording_id"]] = int(r["version"])
+        if r["check_name"] is not None:
+            answers.setdefault(r["recording_id"], {})[r["check_name"]] = r["decision"]
+    return versions, answers
+
+
 async def load_facts(conn: asyncpg.Connection, actor: Actor, declaration_id: str) -> GateFacts | None:
     d = await conn.fetchrow(DECLARATION, declaration_id)
     if d is None:
@@ -88,9 +112,12 @@ async def load_facts(conn: asyncpg.Connection, actor: Actor, declaration_id: str
     recordings: list[RecordingFact] = []
     if inspection is not None:
         inspectors = await inspections_repo.assigned_inspectors(conn, inspection["id"])
+        latest = await inspections_repo.latest_recordings(conn, inspection["id"])
+        versions, answers = await _report_versions(conn, [r["id"] for r in latest])
         recordings = [
-            RecordingFact(r["id"], r["phase"], r["state"], r["verdict"], r["report"], r["manifest"])
-            for r in await inspections_repo.latest_recordings(conn, inspection["id"])
+            RecordingFact(r["id"], r["phase"], r["state"], r["verdict"], r["report"], r["manifest"],
+                          versions.get(r["id"]), answers.get(r["id"], {}))
+            for r in latest
         ]
     return GateFacts(
         actor=actor,

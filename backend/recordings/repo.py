@@ -11,7 +11,8 @@ from backend.recordings.schemas import Integrity, RecordingOut
 
 RECORDING_COLUMNS = """r.id, r.inspection_id, r.phase, r.version, r.client_id, r.upload_id,
 r.device_id, r.mime, r.size, r.sha256, r.manifest, r.signature, r.state, r.integrity,
-r.received_at, r.created_at, r.object_key, i.post_code, i.inspector_id, v.report AS validation"""
+r.received_at, r.created_at, r.object_key, i.post_code, i.inspector_id,
+v.report || jsonb_build_object('version', v.version) AS validation"""
 
 RECORDING_BY = f"""
 SELECT {RECORDING_COLUMNS}
@@ -135,3 +136,25 @@ SELECT object_key, content_type, size, sha256 FROM renditions WHERE recording_id
 
 async def rendition(conn: asyncpg.Connection, recording_id: str, kind: str) -> Any:
     return await conn.fetchrow(RENDITION, recording_id, kind)
+
+
+LOCK_FOR_REVALIDATION = """
+SELECT r.id, r.state, i.post_code, i.inspector_id,
+       (SELECT coalesce(max(v.version), 0) FROM validation_report_versions v
+        WHERE v.recording_id = r.id) AS latest_version
+FROM recordings r JOIN inspections i ON i.id = r.inspection_id
+WHERE r.id = $1
+FOR UPDATE OF r
+"""
+
+
+async def lock_for_revalidation(conn: asyncpg.Connection, recording_id: str) -> Any:
+    """The recording row, locked, with its latest report version (0: none yet)."""
+    return await conn.fetchrow(LOCK_FOR_REVALIDATION, recording_id)
+
+
+MARK_REVALIDATING = "UPDATE recordings SET state = 'validating' WHERE id = $1"
+
+
+async def mark_revalidating(conn: asyncpg.Connection, recording_id: str) -> None:
+    await conn.execute(MARK_REVALIDATING, recording_id)

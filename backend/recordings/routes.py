@@ -19,6 +19,8 @@ from backend.recordings.schemas import (
     ChainAnnouncementOut,
     RecordingIn,
     RecordingOut,
+    RevalidateIn,
+    RevalidationOut,
 )
 from backend.storage.base import ObjectStore
 
@@ -62,6 +64,13 @@ class RecordingController(Controller):
     @get("/{recording_id:str}")
     async def get_one(self, recording_id: str, request: ActorRequest, conn: Conn) -> RecordingOut:
         return to_out(await service.load_visible(conn, request.user, recording_id))
+
+    @post("/{recording_id:str}/revalidate", status_code=202, guards=[roles("post_head", "admin")])
+    async def revalidate(
+        self, recording_id: str, data: RevalidateIn, request: ActorRequest, conn: Conn
+    ) -> RevalidationOut:
+        """Judge the evidence again (a new report version; the earlier ones stay)."""
+        return await service.revalidate(conn, request.user, recording_id, data.reason)
 
     @get("/{recording_id:str}/video")
     async def video(

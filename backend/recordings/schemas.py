@@ -70,3 +70,16 @@ class RecordingOut(msgspec.Struct, frozen=True):
     validation: dict[str, Any] | None
     received_at: datetime
     created_at: datetime
+
+
+class RevalidateIn(msgspec.Struct, forbid_unknown_fields=True):
+    # why the evidence is judged again (a model restored, a timeout); kept in the audit log
+    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=2000)]
+
+
+class RevalidationOut(msgspec.Struct, frozen=True):
+    recording_id: str
+    version: int  # the report version the queued validation will write
+    state: str
+    reason: str
+    requested_at: datetime

@@ -16,7 +16,7 @@ import msgspec
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
-from backend.errors import InvalidRequest, NotFound
+from backend.errors import InvalidRequest, NotFound, ValidationInProgress
 from backend.jobs import enqueue_validation
 from backend.posts import repo as posts_repo
 from backend.recordings import problems as p
@@ -33,6 +33,7 @@ from backend.recordings.schemas import (
     Integrity,
     RecordingIn,
     RecordingOut,
+    RevalidationOut,
 )
 from backend.recordings.uploads import may_record
 from backend.recordings.verify import recompute_chain
@@ -249,3 +250,34 @@ async def record_view(conn: asyncpg.Connection, actor: Actor, recording_id: str)
                 conn, actor_id=actor.id, action="recording.viewed", object_type="recording",
                 object_id=recording_id, payload={},
             )
+
+
+async def revalidate(
+    conn: asyncpg.Connection, actor: Actor, recording_id: str, reason: str
+) -> RevalidationOut:
+    """Queue a new report version (the earlier ones stay): an admin, or the head of the
+    recording's post. Refused while a validation is still pending."""
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidRequest("say why the recording is validated again", field="reason")
+    async with conn.transaction():
+        row = await repo.lock_for_revalidation(conn, recording_id)
+        if row is None or not actor.sees_post(row["post_code"]):
+            raise NotFound(f"recording {recording_id} not found")
+        if row["state"] in ("received", "validating"):
+            raise ValidationInProgress(
+                f"recording {recording_id} is {row['state']}; its report is not written yet"
+            )
+        version = int(row["latest_version"]) + 1
+        await repo.mark_revalidating(conn, recording_id)
+        await enqueue_validation(conn, recording_id, version, reason, actor.id)
+        await audit.append(
+            conn, actor_id=actor.id, action="recording.revalidation_requested",
+            object_type="recording", object_id=recording_id,
+            payload={"reason": reason, "version": version,
+                     "previous_version": int(row["latest_version"])},
+        )
+    return RevalidationOut(
+        recording_id=recording_id, version=version, state="validating", reason=reason,
+        requested_at=datetime.now(UTC),
+    )

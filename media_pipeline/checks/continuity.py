@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from contract.report import CheckResult, Verdict, result
+from contract.report import CheckResult, ParamValue, Verdict, result
 from media_pipeline.checks import spans
 from media_pipeline.context import MediaSignals, Policy
 from media_pipeline.frames import FrameStats
@@ -42,50 +42,71 @@ def check(media: MediaSignals, policy: Policy) -> CheckResult:
     warns: list[str] = []
     fail_times: list[tuple[float, float]] = []
     warn_times: list[tuple[float, float]] = []
+    # (code, params) of each finding, failures first when reported: the first names the check
+    fail_codes: list[tuple[str, dict[str, ParamValue]]] = []
+    warn_codes: list[tuple[str, dict[str, ParamValue]]] = []
 
-    def note(bad: bool, text: str, times: list[tuple[float, float]]) -> None:
+    def note(
+        bad: bool, text: str, times: list[tuple[float, float]], code: str,
+        params: dict[str, ParamValue] | None = None,
+    ) -> None:
         (fails if bad else warns).append(text)
         (fail_times if bad else warn_times).extend(times)
+        (fail_codes if bad else warn_codes).append((code, params or {}))
 
     gaps = pk.gaps(min(WARN_GAP_S, policy.max_gap_s))
     if gaps:
         long = [g for g in gaps if g[1] - g[0] >= policy.max_gap_s]
         worst_gap = max(b - a for a, b in gaps)
-        note(bool(long), f"{len(gaps)} timestamp gap(s), longest {worst_gap:.1f} s", gaps)
+        note(bool(long), f"{len(gaps)} timestamp gap(s), longest {worst_gap:.1f} s", gaps,
+             "timestamp_gap", {"count": len(gaps), "longest_s": round(worst_gap, 1)})
 
     black = _black_spans(frames, step)
     if black:
         longest = max(b - a for a, b in black)
-        note(longest >= policy.black_s, f"black or covered lens {longest:.0f} s", black)
+        note(longest >= policy.black_s, f"black or covered lens {longest:.0f} s", black,
+             "black_or_covered", {"longest_s": round(longest)})
 
     frozen = _frozen_spans(media, policy)
     if frozen:
         longest = max(b - a for a, b in frozen)
-        note(longest >= policy.frozen_s, f"frozen picture {longest:.0f} s", frozen)
+        note(longest >= policy.frozen_s, f"frozen picture {longest:.0f} s", frozen,
+             "frozen_picture", {"longest_s": round(longest)})
 
     splices, cuts = _cuts(media, step)
     if splices:
-        note(True, f"{len(splices)} splice(s): content cut at a timestamp/keyframe break", splices)
+        note(True, f"{len(splices)} splice(s): content cut at a timestamp/keyframe break", splices,
+             "splice", {"count": len(splices)})
     if cuts:
-        note(False, f"{len(cuts)} abrupt scene change(s)", cuts)
+        note(False, f"{len(cuts)} abrupt scene change(s)", cuts, "scene_change",
+             {"count": len(cuts)})
     if pk.decode_jumps and not splices:
-        note(False, "decode timestamps go backwards", [(t, t) for t in pk.decode_jumps])
+        note(False, "decode timestamps go backwards", [(t, t) for t in pk.decode_jumps],
+             "decode_time_backwards", {"count": len(pk.decode_jumps)})
 
     lit = [f for f in frames if not is_black(f)]
     blurred = [f.t for f in lit if f.sharpness < BLUR_SHARPNESS]
     if blurred:
         fraction = len(blurred) / len(lit)
         blur_spans = [(a, b + step) for a, b in spans(blurred, step)]
-        note(fraction > BLUR_FAIL_FRACTION, f"blurred in {fraction:.0%} of samples", blur_spans)
+        note(fraction > BLUR_FAIL_FRACTION, f"blurred in {fraction:.0%} of samples", blur_spans,
+             "blurred", {"percent": round(100 * fraction)})
 
     defect = fail_times + warn_times
     clean = 1.0 - min(1.0, _covered(defect) / media.duration) if media.duration > 0 else 0.0
     verdict: Verdict = "fail" if fails else "warn" if warns else "pass"
     if verdict == "pass":
         detail = f"{len(frames)} samples every {step:.1f} s, no gap, cut, freeze or blackout"
+        code, params = "unbroken", {"samples": len(frames), "every_s": round(step, 1)}
     else:
         detail = "; ".join(fails + warns)
-    return result("continuity", verdict, clean, MIN_CLEAN_FRACTION, detail, fail_times + warn_times)
+        findings = fail_codes + warn_codes
+        code, params = findings[0][0], dict(findings[0][1])  # the params of the named one
+        params["findings"] = ",".join(c for c, _p in findings)
+    return result(
+        "continuity", verdict, clean, MIN_CLEAN_FRACTION, detail, fail_times + warn_times,
+        code=code, params=params,
+    )  # fmt: skip
 
 
 def _black_spans(frames: tuple[FrameStats, ...], step: float) -> list[tuple[float, float]]:

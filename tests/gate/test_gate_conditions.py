@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.helpers import add_validated_recording, create_declaration, user_id
+from tests.helpers import add_validated_recording, create_declaration, report_checks, user_id
 
 
 def conditions(gate: dict[str, Any]) -> dict[str, bool]:
@@ -110,14 +110,17 @@ async def test_red_corridor_inspection_evidence_counts_then_release(client, auth
 async def test_evidence_tied_fails_on_identity_mismatch(client, auth, db) -> None:
     decl = await create_declaration(client, await auth("keden"), post="ALAKOL", corridor="red")
     insp_id = decl["inspection"]["id"]
-    await add_validated_recording(db, insp_id, "exterior", "warn", checks=[
+    await add_validated_recording(db, insp_id, "exterior", "fail", checks=report_checks("exterior")[:-1] + [
         {"name": "identity", "verdict": "fail", "score": 0, "threshold": 1,
-         "detail": "plate read 777ABC02", "times": [[1.0, 2.0]]}])
+         "detail": "plate read 777ABC02", "times": [[1.0, 2.0]], "code": "plate_mismatch"}])
     for phase in ("unloading", "recount"):
         await add_validated_recording(db, insp_id, phase, "pass")
-    met = conditions(await gate_for(client, await auth("head.alakol"), decl["id"]))
-    assert met["evidence_valid"] is True
-    assert met["evidence_tied"] is False
+    gate = await gate_for(client, await auth("head.alakol"), decl["id"])
+    tied = next(c for c in gate["conditions"] if c["code"] == "evidence_tied")
+    assert tied["met"] is False and tied["reason"] == "tie_check_failed"
+    assert tied["params"]["check"] == "identity" and tied["params"]["finding"] == "plate_mismatch"
+    valid = next(c for c in gate["conditions"] if c["code"] == "evidence_valid")
+    assert valid["met"] is False and valid["reason"] == "check_failed"
 
 
 async def test_idk_linked_and_decided_at_rail_post(client, auth, db) -> None:

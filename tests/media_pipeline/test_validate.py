@@ -176,3 +176,84 @@ def test_recount_with_the_shipped_counter() -> None:
     r = run("recount.mp4", real_models(), phase="recount", places=5, markers=taps)
     check = r.check("recount")
     assert check is not None and check.verdict == "pass", check.detail
+
+
+# --- a check that could not run says `unavailable` ------------------------------------------
+
+
+def test_missing_occupancy_model_makes_completeness_unavailable() -> None:
+    r = run("unloading.mp4", Models(missing={"occupancy": "no model 'bay_occupancy'"}))
+    c = r.check("completeness")
+    assert c is not None and c.verdict == "unavailable" and c.code == "model_unavailable"
+    assert c.params == {"model": "occupancy", "reason": "no model 'bay_occupancy'"}
+    assert r.verdict == "unavailable"  # never a quiet warn that the gate would take
+
+
+def test_exterior_without_ocr_leaves_identity_unavailable() -> None:
+    r = run("exterior.mp4", phase="exterior", containers=("CSQU3054383",), min_seconds=5.0,
+            min_seconds_per_place=0.0)
+    c = r.check("identity")
+    assert c is not None and c.verdict == "unavailable" and c.params["model"] == "ocr"
+
+
+def test_taps_against_the_declaration_still_fail_without_the_counter() -> None:
+    taps = tuple(Marker(t=t, kind="place") for t in (3.0, 7.0, 11.0))
+    r = run("taps.mp4", phase="recount", places=5, markers=taps, min_seconds=5.0)
+    c = r.check("recount")
+    assert c is not None and c.verdict == "fail"  # found wrong without any model
+    ok = run("taps.mp4", phase="recount", places=3, markers=taps, min_seconds=5.0)
+    assert (ok.check("recount") or ok).verdict == "unavailable"  # type: ignore[union-attr]
+
+
+def test_an_unreadable_file_reports_every_required_check() -> None:
+    from contract.phases import required_checks
+
+    r = run("not_video.mp4", phase="exterior")
+    assert [c.name for c in r.checks][:2] == ["probe", "integrity"]
+    assert {c.name for c in r.checks} == set(required_checks("exterior"))
+    rest = [c for c in r.checks if c.name not in ("probe", "integrity")]
+    assert rest and all(c.verdict == "unavailable" and c.code == "not_run_unreadable" for c in rest)
+    assert (r.check("probe") or r).code == "unreadable"  # type: ignore[union-attr]
+
+
+def test_findings_carry_codes_and_params() -> None:
+    r = run("short.mp4")
+    d = r.check("duration")
+    assert d is not None and d.code == "too_short"
+    assert d.params == {"recorded_s": pytest.approx(8.0, abs=0.3), "required_s": 20.0}
+    frozen = run("frozen.mp4", min_seconds=5.0, min_seconds_per_place=0.0).check("continuity")
+    assert frozen is not None and frozen.code == "frozen_picture"
+    assert frozen.params["longest_s"] >= 10 and "frozen_picture" in str(frozen.params["findings"])
+    assert (r.check("integrity") or r).code == "verified"  # type: ignore[union-attr]
+    assert (r.check("probe") or r).code == "decodable"  # type: ignore[union-attr]
+
+
+def test_models_from_an_empty_registry_are_missing_and_the_worker_refuses(tmp_path: Path) -> None:
+    from media_pipeline.validate import ModelsMissing, require_models
+    from media_pipeline.vision.registry import ModelRegistry
+
+    models = models_from_registry(ModelRegistry(tmp_path), with_ocr=False)
+    assert models.occupancy is None and models.counter is None
+    assert "bay_occupancy" in models.missing["occupancy"]
+    with pytest.raises(ModelsMissing) as refused:
+        require_models(models)
+    text = str(refused.value)
+    assert "bay occupancy model" in text and "cargo counter model" in text and "OCR" in text
+
+
+def test_a_tampered_model_is_missing_with_its_sha256(tmp_path: Path) -> None:
+    import shutil
+
+    from media_pipeline.validate import require_models
+    from media_pipeline.vision.registry import ModelRegistry
+
+    for name in ("bay_occupancy", "cargo_counter"):
+        shutil.copytree(MODELS_DIR / name, tmp_path / name)
+    onnx = next((tmp_path / "bay_occupancy").glob("*.onnx"))
+    onnx.write_bytes(onnx.read_bytes()[:-16] + b"\0" * 16)  # same size, other bytes
+    models = models_from_registry(ModelRegistry(tmp_path), with_ocr=False)
+    assert models.occupancy is None and models.counter is not None
+    assert "sha256" in models.missing["occupancy"]
+    r = run("unloading.mp4", models)
+    assert (r.check("completeness") or r).verdict == "unavailable"  # type: ignore[union-attr]
+    require_models(real_models())  # the shipped models and the OCR are all there

@@ -125,7 +125,12 @@ async def test_bad_file_is_a_fail_report_not_a_retry(client, scene, app, db, db_
                                        got["inspection_id"])
     gate = (await client.get(f"/api/declarations/{declaration_id}/gate", headers=scene.head)).json()
     evidence = next(c for c in gate["conditions"] if c["code"] == "evidence_valid")
-    assert evidence["met"] is False and "unloading: validation fail" in evidence["detail"]
+    assert evidence["met"] is False and "unloading: probe fail" in evidence["detail"]
+    assert evidence["reason"] == "no_recording"  # the first problem names it: exterior first
+    # the checks that could not run on an unreadable file say so, and the report has them all
+    checks = {c["name"]: c for c in got["validation"]["checks"]}
+    assert checks["completeness"]["verdict"] == "unavailable"
+    assert checks["completeness"]["code"] == "not_run_unreadable"
 
 
 async def test_short_take_fails_duration_and_alerts(client, scene, app, db, db_url, tmp_path) -> None:  # noqa: F811
