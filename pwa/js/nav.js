@@ -6,10 +6,11 @@ import { byId, h, mount } from './ui.js';
 
 const NAV = {
   post_head: [['#/board', 'nav.board'], ['#/decisions', 'nav.decisions'], ['#/alerts', 'nav.alerts'],
-    ['#/devices', 'nav.devices'], ['#/search', 'nav.search'], ['#/settings', 'nav.settings']],
+    ['#/devices', 'nav.devices'], ['#/shift', 'nav.shift'], ['#/search', 'nav.search'], ['#/settings', 'nav.settings']],
   auditor: [['#/search', 'nav.search'], ['#/review', 'nav.review'], ['#/audit', 'nav.audit'],
     ['#/alerts', 'nav.alerts'], ['#/settings', 'nav.settings']],
-  admin: [['#/search', 'nav.search'], ['#/audit', 'nav.audit'], ['#/devices', 'nav.devices'], ['#/alerts', 'nav.alerts']],
+  admin: [['#/admin/users', 'nav.users'], ['#/admin/posts', 'nav.posts'], ['#/shift', 'nav.shift'],
+    ['#/search', 'nav.search'], ['#/audit', 'nav.audit'], ['#/devices', 'nav.devices'], ['#/alerts', 'nav.alerts']],
   idk_operator: [['#/idk', 'nav.idk'], ['#/alerts', 'nav.alerts'], ['#/settings', 'nav.settings']],
 };
 const UNREAD_EVERY_MS = 30000;
