@@ -12,8 +12,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from backend.alerts.routes import AlertController
@@ -37,6 +35,7 @@ from backend.ops.edge import with_edge
 from backend.ops.health import HealthController
 from backend.ops.logs import adopt_server_loggers
 from backend.ops.metrics import PROMETHEUS, MetricsController
+from backend.ops.openapi import openapi_config
 from backend.posts.routes import PostController
 from backend.push.routes import PushController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
@@ -125,18 +124,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         ],
         request_max_body_size=settings.max_json_body,
         state=_initial_state(settings),
-        openapi_config=OpenAPIConfig(
-            title="Dosmotr",
-            version="1.0.0",
-            description="Provable customs inspections.",
-            path="/schema",
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
-                }
-            ),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(),  # finished by route in backend/ops/openapi.py
         cors_config=_cors(settings),
         debug=False,
     )

@@ -453,6 +453,8 @@ def app_endpoints(app: Litestar) -> set[tuple[str, str]]:
     for route in app.routes:
         if route.path == "/schema" or route.path.startswith("/schema/"):
             continue
+        if route.path in ("/healthz", "/readyz", "/metrics"):
+            continue  # operations, not the role-guarded API: tests/ops covers who may call them
         if not isinstance(route, HTTPRoute):
             found.add((type(route).__name__, route.path))  # websockets, mounted ASGI apps
             continue
