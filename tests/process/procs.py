@@ -37,8 +37,8 @@ def environment(data_dir: Path, **extra: str) -> dict[str, str]:
 class Dosmotr:
     """One `dosmotr <command>` process with its output in a log file under `root`."""
 
-    def __init__(self, root: Path, *args: str, **env: str) -> None:
-        self.root, self.args = root, args
+    def __init__(self, root: Path, *args: str, prefix: tuple[str, ...] = (), **env: str) -> None:
+        self.root, self.args, self.prefix = root, args, prefix
         self.port = int(env.pop("DOSMOTR_PORT", 0)) or free_port()
         self.env = environment(root / "var", DOSMOTR_PORT=str(self.port), **env)
         self.log_path = root / f"{args[0]}-{time.monotonic_ns()}.log"
@@ -50,7 +50,7 @@ class Dosmotr:
 
     def start(self) -> Dosmotr:
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([str(DOSMOTR), *self.args], env=self.env, cwd=self.root,
+            self.proc = subprocess.Popen([*self.prefix, str(DOSMOTR), *self.args], env=self.env, cwd=self.root,
                                          stdout=log, stderr=subprocess.STDOUT)
         return self
 

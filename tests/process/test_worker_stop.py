@@ -110,3 +110,29 @@ async def test_sigterm_mid_job_releases_it_to_the_next_worker(
         assert await db.fetchval("SELECT count(*) FROM pgqueuer WHERE id = $1", job["id"]) == 0
     finally:
         worker.kill_all()
+
+
+def _namespace_pid(pid: int) -> int:
+    """The process's PID inside its own PID namespace (last field of NSpid)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    raise AssertionError("no NSpid")
+
+
+async def test_worker_as_pid_1_stops_on_sigterm(db_url: str, tmp_path: Path) -> None:
+    """As a container's PID 1 (no default signal actions there), SIGTERM still stops it."""
+    worker = Dosmotr(tmp_path, "worker", DATABASE_URL=db_url,
+                     prefix=("unshare", "--pid", "--fork", "--mount-proc")).start()
+    try:
+        await asyncio.to_thread(worker.wait_for_log, "worker connected to the queue")
+        assert worker.proc is not None
+        inner = [p for p in family(worker.proc.pid)[1:] if "worker" in " ".join(p.cmdline())]
+        assert len(inner) == 1 and _namespace_pid(inner[0].pid) == 1
+        processes = family(worker.proc.pid)
+        inner[0].send_signal(signal.SIGTERM)  # as `docker stop` does, from outside the namespace
+        assert worker.proc.wait(STOP_LIMIT_S) == 0, worker.log()[-2000:]
+        assert survivors(processes) == []
+        assert "SIGTERM received" in worker.log()
+    finally:
+        worker.kill_all()
