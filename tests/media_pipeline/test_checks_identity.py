@@ -1,11 +1,8 @@
 import pytest
 
+from contract.numbers import is_valid_container, iso6346_check_digit
 from media_pipeline.checks import identity
-from media_pipeline.checks.identity import (
-    container_candidates,
-    is_valid_container,
-    iso6346_check_digit,
-)
+from media_pipeline.checks.identity import container_candidates
 from media_pipeline.context import DeclarationFacts
 from tests import media
 
@@ -37,6 +34,8 @@ def _signals(texts: list[tuple[float, str]]) -> object:
 
     m = Media()
     m.texts = tuple(texts)  # type: ignore[attr-defined]
+    m.detections = None  # type: ignore[attr-defined]
+    m.duration = 10.0  # type: ignore[attr-defined]
     return m
 
 
