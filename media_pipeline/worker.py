@@ -23,7 +23,6 @@ from pgqueuer.executors import DatabaseRetryEntrypointExecutor, EntrypointExecut
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
-from pgqueuer.types import QueueExecutionMode
 
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
@@ -99,12 +98,7 @@ class RecordingValidator:
             await jobs_repo.mark_validating(conn, recording_id)
         ctx = jobs_repo.build_context(row)
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
-            path = self.store.local_path(row["object_key"])
-            if path is None:
-                path = Path(tmp) / Path(row["object_key"]).name
-                await self.store.download_to(row["object_key"], path)
-            if not await asyncio.to_thread(path.is_file):
-                raise StoreReadError(f"the store gave no file for {row['object_key']}")
+            path = await self._fetch(row["object_key"], Path(tmp))
             report = await asyncio.to_thread(validate, str(path), ctx, self.models)
             renditions = await self._renditions(recording_id, path, report, Path(tmp))
             await confirm_frames.store_frames(self.store, recording_id, version, path, report, Path(tmp))
@@ -114,6 +108,19 @@ class RecordingValidator:
             if await jobs_repo.store_report(conn, recording_id, report, version, reason, requested_by):
                 await self._record(conn, row, report, version)
         return report
+
+    async def _fetch(self, key: str, tmp: Path) -> Path:
+        """The recording's bytes as a local file; any failure of the store is transient."""
+        try:
+            path = self.store.local_path(key)
+            if path is None:
+                path = tmp / Path(key).name
+                await self.store.download_to(key, path)
+        except Exception as exc:
+            raise StoreReadError(f"the store could not give back {key}: {exc}") from exc
+        if not await asyncio.to_thread(path.is_file):
+            raise StoreReadError(f"the store gave no file for {key}")
+        return path
 
     async def give_up(
         self, job: ValidateRecording, exc: BaseException, attempts: int
@@ -248,20 +255,8 @@ async def run_worker(
     drain: bool = False,
     heartbeat_timeout: timedelta = timedelta(seconds=60),
 ) -> None:
-    from backend.db.pool import connect, open_pool
+    """Run jobs until stopped or drained (media_pipeline/runner.py: stop, release, reconnect)."""
+    from media_pipeline.runner import run_worker as run
 
-    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
-    pool = await open_pool(dsn, max_size=concurrency + 2)
-    conn = await connect(dsn)
-    try:
-        validator = RecordingValidator(pool, store, models, work_dir)
-        qm = build_queue_manager(conn, validator, concurrency)
-        await qm.run(
-            dequeue_timeout=timedelta(seconds=5),
-            batch_size=max(1, concurrency),
-            mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
-            heartbeat_timeout=heartbeat_timeout,
-        )
-    finally:
-        await conn.close()
-        await pool.close()
+    await run(dsn, store, models, work_dir, concurrency=concurrency, drain=drain,
+              heartbeat_timeout=heartbeat_timeout)
