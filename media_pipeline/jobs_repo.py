@@ -17,7 +17,10 @@ from media_pipeline.context import CheckContext, DeclarationFacts, IntakeFacts
 RECORDING = """
 SELECT r.id, r.phase, r.state, r.manifest, r.integrity, r.object_key, r.size, r.mime,
        r.inspection_id, i.declaration_id, d.post_code, d.number, d.vehicle_plate,
-       p.kind AS post_kind, p.geofence, p.policy,
+       p.kind AS post_kind, p.geofence,
+       -- the policy version the inspection was created under, else the one in force
+       coalesce((SELECT v.policy FROM policy_versions v
+                 WHERE v.post_code = i.post_code AND v.version = i.policy_version), p.policy) AS policy,
        (SELECT coalesce(sum(places), 0) FROM declaration_lines l WHERE l.declaration_id = d.id)
          AS places,
        coalesce((SELECT array_agg(u.number ORDER BY u.number) FROM transport_units u

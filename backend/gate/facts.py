@@ -56,7 +56,11 @@ class GateFacts:
 
 DECLARATION = """
 SELECT d.id, d.number, d.post_code, d.status, d.procedure, d.corridor, d.inspection_required,
-       p.has_idk, p.policy,
+       p.has_idk,
+       -- the policy version the inspection was created under, else the one in force
+       coalesce((SELECT v.policy FROM inspections i JOIN policy_versions v
+                   ON v.post_code = i.post_code AND v.version = i.policy_version
+                 WHERE i.declaration_id = d.id), p.policy) AS policy,
        (SELECT coalesce(sum(places), 0) FROM declaration_lines l WHERE l.declaration_id = d.id)
          AS places_declared
 FROM declarations d JOIN posts p ON p.code = d.post_code

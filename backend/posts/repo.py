@@ -58,8 +58,10 @@ async def update_post(conn: asyncpg.Connection, code: str, name: str, kind: str,
 
 
 # The triggers of migration 0008 number the new version and copy it into policy_versions,
-# naming the author this transaction sets.
-SET_AUTHOR = "SELECT set_config('dosmotr.actor_id', $1, true)"
+# naming the author this transaction sets; only a write that says so makes a new version.
+SET_AUTHOR = """
+SELECT set_config('dosmotr.actor_id', $1, true), set_config('dosmotr.policy_change', 'version', true)
+"""
 SET_POLICY = "UPDATE posts SET policy = $2 WHERE code = $1 RETURNING policy_version"
 
 

@@ -3,8 +3,12 @@
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 
 -- posts.policy stays the current policy (every reader keeps working); policy_versions keeps
--- each one ever in force. Triggers keep the two in step whoever writes posts, so the history
--- cannot be skipped: version 1 on insert, version n+1 on every change of posts.policy.
+-- each one ever in force. Triggers keep the two in step whoever writes posts: version 1 on
+-- insert; a change the API makes (PUT /api/posts/{code}/policy, which names itself with
+-- set_config('dosmotr.policy_change', 'version', true) and the author with
+-- set_config('dosmotr.actor_id', id, true)) becomes version n+1, and inspections created before
+-- it keep theirs. A plain SQL write of posts.policy (an operator's or a test's fix) is not an
+-- administrative act: it amends the version in force, so the two never disagree.
 ALTER TABLE posts ADD COLUMN policy_version integer NOT NULL DEFAULT 1;
 
 CREATE TABLE policy_versions (
@@ -19,12 +23,12 @@ CREATE TABLE policy_versions (
 INSERT INTO policy_versions (post_code, version, policy, created_at)
 SELECT code, 1, policy, created_at FROM posts;
 
--- The author of a change is named by the transaction (set_config('dosmotr.actor_id', id, true)).
 CREATE FUNCTION posts_policy_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.policy_version := 1;
-    ELSIF NEW.policy IS DISTINCT FROM OLD.policy THEN
+    ELSIF NEW.policy IS DISTINCT FROM OLD.policy
+          AND current_setting('dosmotr.policy_change', true) = 'version' THEN
         NEW.policy_version := OLD.policy_version + 1;
     ELSE
         NEW.policy_version := OLD.policy_version;
@@ -39,6 +43,9 @@ BEGIN
         INSERT INTO policy_versions (post_code, version, policy, created_by)
         VALUES (NEW.code, NEW.policy_version, NEW.policy,
                 nullif(current_setting('dosmotr.actor_id', true), ''));
+    ELSIF NEW.policy IS DISTINCT FROM OLD.policy THEN
+        UPDATE policy_versions SET policy = NEW.policy
+        WHERE post_code = NEW.code AND version = NEW.policy_version;
     END IF;
     RETURN NULL;
 END
