@@ -23,6 +23,7 @@ export const SHELL = [
   '/js/jcs.js',
   '/js/media.js',
   '/js/nav.js',
+  '/js/offline.js',
   '/js/outbox.js',
   '/js/recorder.js',
   '/js/secure.js',

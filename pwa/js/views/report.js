@@ -4,6 +4,7 @@
 
 import { formatClock, formatDateTime, formatNumber, t } from '../i18n.js';
 import { h } from '../ui.js';
+import { confirmLink } from './confirm.js';
 
 function yesNo(value) {
   if (value == null) return h('span', { class: 'muted' }, '—');
@@ -39,6 +40,7 @@ export function reportCard(recording, onSeek) {
           c.score != null ? h('span', { class: 'muted small' }, t('report.score', { score: formatNumber(c.score, 2), threshold: c.threshold == null ? '—' : formatNumber(c.threshold, 2) })) : null,
           h('span', { class: `chip verdict-${c.verdict}` }, t(`verdict.${c.verdict}`)))),
       c.detail ? h('div', { class: 'small' }, c.detail) : null,
+      c.needs_confirmation ? h('div', { class: 'row' }, h('span', { class: 'chip verdict-warn' }, t('confirm.advisory')), confirmLink(recording.id, c.name)) : null,
       (c.times || []).length ? h('div', { class: 'row' }, c.times.map(([s, e]) => h('button', {
         class: 'btn time-btn', type: 'button', dataset: { seek: String(s) }, onclick: () => onSeek(s),
       }, `${formatClock(s)}–${formatClock(e)}`))) : null))));
