@@ -184,3 +184,14 @@ def test_recount_through_validate_judges_the_frame_at_each_tap(tmp_path: Path) -
     check = report.check("recount")
     assert check is not None and check.params.get("presence_taps_without_person") is True
     assert check.params["presence_judged"] == 3
+
+
+def test_workers_load_the_detector_and_name_it_in_reports(tmp_path: Path) -> None:
+    from media_pipeline.validate import models_from_registry
+
+    models = models_from_registry(ModelRegistry(threads=1), with_ocr=False)
+    assert models.detector is not None
+    assert [name for name, _ in models.refs["detector"]] == ["nanodet"]
+    # without the model file the detector is absent, and what depends on it is unavailable
+    bare = models_from_registry(ModelRegistry(tmp_path, threads=1), with_ocr=False)
+    assert bare.detector is None and "detector" not in bare.refs
