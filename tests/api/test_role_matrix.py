@@ -355,6 +355,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/inspections/{inspection_id:str}/recordings/{client_id:str}/chain"): rule(
         RECORDERS, _announce, ok=(201,)),
     ("GET", "/api/recordings/{recording_id:str}"): rule(POST_READERS, fixed("/api/recordings/{rec}")),
+    ("POST", "/api/recordings/{recording_id:str}/revalidate"): rule(
+        {"post_head", "admin"}, fixed("/api/recordings/{rec}/revalidate", json=REASON), ok=(409,),
+        note="no worker ran in this world: a permitted caller gets past the guard to "
+             "'validation_in_progress' (the recording awaits its first report)"),
     ("GET", "/api/recordings/{recording_id:str}/video"): rule(
         POST_READERS, fixed("/api/recordings/{rec}/video")),
     ("GET", "/api/recordings/{recording_id:str}/stream/{name:str}"): rule(
