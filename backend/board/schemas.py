@@ -70,6 +70,8 @@ class BoardOut(msgspec.Struct, frozen=True):
     post_code: str
     generated_at: datetime
     inspections: list[BoardInspection]
+    # the inspectors the random draw picks from (PUT /api/posts/{code}/shift)
+    on_shift: list[UserRef] = msgspec.field(default_factory=list)
 
 
 class DeclarationSummary(msgspec.Struct, frozen=True):

@@ -113,7 +113,9 @@ async def board(conn: asyncpg.Connection, actor: Actor, post_code: str | None) -
             items_counted=r["items_counted"], phases=phases, uploads=uploads[r["id"]],
             expected=expected[r["id"]],
         ))
-    return BoardOut(post_code=code, generated_at=now, inspections=out)
+    on_shift = [UserRef(id=r["id"], name=r["name"])
+                for r in await posts_repo.shift(conn, code) if r["on_shift"]]
+    return BoardOut(post_code=code, generated_at=now, inspections=out, on_shift=on_shift)
 
 
 async def awaiting(

@@ -159,3 +159,14 @@ async def test_the_head_sets_the_shift_and_the_draw_follows_it(client, auth, db)
     denied = await client.put("/api/posts/ALAKOL/shift", json={"inspector_ids": []},
                               headers=await auth("insp.alakol.1"))
     assert denied.status_code == 403
+
+
+async def test_the_board_shows_the_shift(client, auth, db) -> None:
+    head = await auth("head.alakol")
+    board = (await client.get("/api/board", headers=head)).json()
+    assert {u["name"] for u in board["on_shift"]} == set(await db.fetchval(
+        "SELECT array_agg(name) FROM users WHERE post_code = 'ALAKOL' AND role = 'inspector'"))
+    uid = await db.fetchval("SELECT id FROM users WHERE login = 'insp.alakol.1'")
+    await client.put("/api/posts/ALAKOL/shift", json={"inspector_ids": [uid]}, headers=head)
+    board = (await client.get("/api/board", headers=head)).json()
+    assert [u["id"] for u in board["on_shift"]] == [uid]

@@ -48,7 +48,10 @@ export async function render(root, params, ctx) {
     const items = board.inspections;
     const open = items.filter((i) => i.status !== 'finished');
     const done = items.filter((i) => i.status === 'finished');
+    const names = (board.on_shift || []).map((u) => u.name).join(', ');
     mount(list,
+      h('p', { class: 'muted', id: 'board-shift', dataset: { count: String((board.on_shift || []).length) } },
+        names ? t('board.on_shift', { names }) : t('board.nobody_on_shift')),
       items.length ? null : h('p', { class: 'card muted' }, t('board.empty')),
       h('div', { class: 'cards board-cards' }, open.map((i) => card(i, skewMs))),
       done.length ? h('h2', {}, t('board.finished')) : null,
