@@ -133,7 +133,7 @@ def cmd_worker(settings: Settings, *, drain: bool = False, check: bool = False) 
     from backend.storage.factory import open_store
     from media_pipeline import runner
     from media_pipeline.health import WorkerHealth, serve_health
-    from media_pipeline.validate import models_from_registry
+    from media_pipeline.validate import ModelsMissing, models_from_registry, require_models
     from media_pipeline.vision.registry import ModelRegistry
 
     stop = asyncio.Event()
@@ -152,6 +152,11 @@ def cmd_worker(settings: Settings, *, drain: bool = False, check: bool = False) 
             if not loading.done():
                 return  # stopped while the models were loading
             health.models = models = loading.result()
+            try:  # no job is judged without the models and the OCR its checks need
+                require_models(models)
+            except ModelsMissing as refused:
+                print(f"dosmotr worker: {refused}", file=sys.stderr)
+                raise SystemExit(2) from None
             store = open_store(settings.object_store, settings.data_dir)
             log.info("worker started (concurrency %d)", settings.worker_concurrency)
             await runner.run_worker(db.app_dsn, store, models, settings.data_dir / "work",
