@@ -15,6 +15,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from backend.alerts.routes import AlertController
+from backend.attestations.routes import CheckAttestationController
 from backend.audit.routes import AuditController
 from backend.auth.middleware import BearerAuthMiddleware
 from backend.auth.routes import AuthController, UserSessionsController
@@ -69,6 +70,7 @@ API_CONTROLLERS = [
     ReviewSampleController,
     EvidenceController,
     ExportController,
+    CheckAttestationController,
 ]
 
 

@@ -364,6 +364,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/recordings/{recording_id:str}/stream/{name:str}"): rule(
         POST_READERS, fixed("/api/recordings/{rec}/stream/poster.jpg"), ok=(404,),
         note="no worker ran in this world: a permitted reader gets past the guard to 'no rendition'"),
+    ("POST", "/api/recordings/{recording_id:str}/checks/{check:str}/attestation"): rule(
+        {"post_head"}, fixed("/api/recordings/{rec}/checks/completeness/attestation",
+                             json={"decision": "confirmed"}), ok=(409,),
+        note="no report in this world: the head gets past the guard to 'nothing_to_confirm'"),
+    ("GET", "/api/recordings/{recording_id:str}/checks/{check:str}/frames"): rule(
+        {"post_head", "auditor", "admin"}, fixed("/api/recordings/{rec}/checks/completeness/frames"),
+        ok=(404,), note="no report in this world: past the guard to 'no such check'"),
+    ("GET", "/api/recordings/{recording_id:str}/checks/{check:str}/frames/{index:int}"): rule(
+        {"post_head", "auditor", "admin"}, fixed("/api/recordings/{rec}/checks/completeness/frames/0"),
+        ok=(404,), note="no report in this world: past the guard to 'no frame'"),
     ("POST", "/api/uploads"): rule(RECORDERS, _tus_create, ok=(201,)),
     ("HEAD", "/api/uploads/{upload_id:str}"): rule(
         RECORDERS, fixed("/api/uploads/{upload}", extra=TUS)),
