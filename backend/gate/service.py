@@ -101,6 +101,8 @@ async def release(
                     body=f"{actor.name}: {reason} (не выполнено: {', '.join(unmet)})",
                     dedupe_key=f"release_override:{declaration_id}",
                     link=f"/declarations/{declaration_id}", auditors=True,
+                    params={"official": actor.name,
+                            "unmet": ",".join(unmet), "reason": reason or ""},
                 )
     except (ReleaseRefused, OverrideNotAllowed) as refused:
         await _record_refusal(conn, actor, declaration_id, refused.extra.get("unmet", []))
@@ -130,6 +132,7 @@ async def _record_refusal(
             body="Не выполнены условия: " + ", ".join(sorted(unmet)),
             dedupe_key=f"release_refused:{declaration_id}:{','.join(sorted(unmet))}",
             link=f"/declarations/{declaration_id}",
+            params={"official": actor.name, "unmet": ",".join(sorted(unmet))},
         )
 
 
