@@ -85,16 +85,14 @@ async def update_post(conn: asyncpg.Connection, actor: Actor, code: str,
     geofence = None if data.geofence is msgspec.UNSET else validate_geofence(data.geofence)
     async with conn.transaction():
         before = await _visible_post(conn, actor, code, for_update=True)
-        after = {
-            "name": before["name"] if data.name is msgspec.UNSET else data.name.strip(),
-            "kind": before["kind"] if data.kind is msgspec.UNSET else data.kind,
-            "has_idk": before["has_idk"] if data.has_idk is msgspec.UNSET else data.has_idk,
-            "geofence": before["geofence"] if geofence is None else geofence,
-        }
+        name: str = before["name"] if data.name is msgspec.UNSET else data.name.strip()
+        kind: str = before["kind"] if data.kind is msgspec.UNSET else data.kind
+        has_idk: bool = before["has_idk"] if data.has_idk is msgspec.UNSET else data.has_idk
+        fence: dict[str, Any] = before["geofence"] if geofence is None else geofence
+        after = {"name": name, "kind": kind, "has_idk": has_idk, "geofence": fence}
         changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
         if changes:
-            await repo.update_post(conn, code, after["name"], after["kind"], after["has_idk"],
-                                   after["geofence"])
+            await repo.update_post(conn, code, name, kind, has_idk, fence)
             await audit.append(conn, actor_id=actor.id, action="post.updated", object_type="post",
                                object_id=code, payload={"changes": changes}, post_code=code)
         row = await repo.post_row(conn, code)
