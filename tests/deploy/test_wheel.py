@@ -151,6 +151,9 @@ def test_installed_serve_serves_the_pwa(install: Install) -> None:
             status, body = _get(f"{base}/{name}")
             assert status == 200, name
             assert body == (ROOT / "pwa" / name).read_bytes(), name
+        for probe in ("/healthz", "/readyz"):  # what the image's and compose's health checks ask
+            status, body = _get(base + probe)
+            assert status == 200, (probe, body)
         status, body = _get(base + "/schema/openapi.json")
         assert status == 200 and json.loads(body)["info"]["title"] == "Dosmotr"
         assert _get(base + "/make_icons.py")[0] == 404  # development files stay out of the wheel
