@@ -141,7 +141,8 @@ async def _verify(
     if announced is not None:
         announced_ok = (
             announced["chain_head"] == manifest.chain_head
-            and announced["chunks"] == msgspec.to_builtins(manifest.chunks)
+            # the manifest's chunks are a tuple; jsonb hands the announced ones back as a list
+            and announced["chunks"] == list(msgspec.to_builtins(manifest.chunks))
             and announced["phase"] == data.phase
         )
         if not announced_ok:
