@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import ASGIApp, Method
+from litestar.types import ASGIApp, Method, Receive, Scope, Send
 
 from backend.auth.service import authenticate, password_change_allows
 from backend.deps import CONNECT_ERRORS
@@ -23,11 +23,19 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     def __init__(
         self, app: ASGIApp, exclude_http_methods: Sequence[Method] | None = None, **kw: Any
     ) -> None:
-        # Litestar lets OPTIONS through unauthenticated by default, but its OPTIONS handler
-        # inherits the controller's role guards, which then find no user (a 500). CORS
-        # preflights never get this far (the CORS middleware answers them before routing), so
-        # a plain OPTIONS is authenticated like any other method: 401, 403 or 204 with Allow.
         super().__init__(app, exclude_http_methods=exclude_http_methods or (), **kw)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Litestar lets OPTIONS through unauthenticated by default, but its OPTIONS handler
+        # inherits a controller's role guards, which then find no user (a 500). So OPTIONS is
+        # authenticated like any other method (401, 403 or 204 with Allow) wherever a guard
+        # asks who is calling; where none does (tus discovery on /api/uploads) it stays open.
+        # CORS preflights never get here: the CORS middleware answers them before routing.
+        handler = scope.get("route_handler")
+        if scope.get("method") == "OPTIONS" and handler is not None and not handler.resolve_guards():
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
