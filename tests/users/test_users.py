@@ -148,3 +148,16 @@ async def test_list_and_filters(client, auth) -> None:
     assert all("password_hash" not in r for r in rows)
     denied = await client.get("/api/users", headers=await auth("head.alakol"))
     assert denied.status_code == 403
+
+
+async def test_a_one_time_password_allows_only_the_change_and_logout(client, auth, db) -> None:
+    made = await _create(client, auth, login="idk.new.1", name="Оператор", role="idk_operator",
+                         post_code="ALAKOL")
+    otp = made.json()["one_time_password"]
+    token = (await _login(client, "idk.new.1", otp)).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path in (("GET", "/api/idk/scans"), ("GET", "/api/posts"), ("POST", "/api/devices")):
+        resp = await client.request(method, path, headers=headers, json={})
+        assert resp.status_code == 403 and resp.json()["code"] == "password_change_required", path
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    assert (await client.get("/api/posts", headers=headers)).status_code == 401
