@@ -101,7 +101,8 @@ export function buildManifest(take, deviceId) {
     recorded_to: isoWithOffset(take.ended_ms),
     chunks: take.chunks.map(({ i, size, sha256: digest }) => ({ i, size, sha256: digest })),
     chain_head: take.chain_head,
-    track: take.track.map(({ t, lat, lon, acc }) => ({ t, lat, lon, acc })),
+    // fix_t only on a point that repeats an earlier fix (geo.js)
+    track: take.track.map(({ t, lat, lon, acc, fix_t: fixT }) => (fixT === undefined ? { t, lat, lon, acc } : { t, lat, lon, acc, fix_t: fixT })),
     markers: take.markers.map(({ t, kind }) => ({ t, kind })),
   };
 }

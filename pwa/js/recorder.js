@@ -5,7 +5,7 @@
 
 import { RollingChain, chainOfBlobs } from './chain.js';
 import { allTakes, chunksOf, putChunk, putTake, updateTake } from './db.js';
-import { Track } from './geo.js';
+import { GeoWatch, Track } from './geo.js';
 import { enqueue } from './outbox.js';
 
 export const TIMESLICE_MS = 2000;
@@ -49,8 +49,9 @@ function round3(x) {
 }
 
 export class PhaseRecorder extends EventTarget {
-  constructor({ inspectionId, phase, userId }) {
+  constructor({ inspectionId, phase, userId, geo }) {
     super();
+    this.geo = geo || new GeoWatch(); // the screen's watch: the fix is sought before the take
     this.inspectionId = inspectionId;
     this.phase = phase;
     this.userId = userId;
@@ -103,7 +104,7 @@ export class PhaseRecorder extends EventTarget {
     this.stopped = new Promise((resolve) => this.media.addEventListener('stop', resolve, { once: true }));
     this.media.onerror = () => this.interrupt();
     this.stream.getVideoTracks().forEach((t) => t.addEventListener('ended', () => this.interrupt()));
-    this.track = new Track(this.startedMs, (point, error) => {
+    this.track = new Track(this.startedMs, this.geo, (point, error) => {
       if (point) this.persist((take) => ({ ...take, track: [...take.track, point] }));
       this.emit('gps', { point, error });
     });
@@ -173,7 +174,7 @@ export class PhaseRecorder extends EventTarget {
       if (this.media.state !== 'inactive') this.media.stop();
       await Promise.race([this.stopped, new Promise((r) => setTimeout(r, 4000))]);
       const endedMs = Date.now();
-      await this.track.finalFix();
+      this.track.finish(endedMs);
       this.track.stop();
       await this.pending;
       const fin = this.chain.finish();

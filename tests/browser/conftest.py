@@ -143,15 +143,29 @@ async def shot(page: Any, name: str, full_page: bool = True) -> Path:
     return path
 
 
+async def wait_js(page: Any, expression: str, timeout: float = 30000) -> Any:
+    """Polls a JS expression until it is truthy. Playwright's `wait_for_function` evaluates its
+    predicate with eval inside the page, which the app's CSP (script-src 'self') refuses;
+    `evaluate` goes through DevTools and is not subject to it."""
+    deadline = asyncio.get_running_loop().time() + timeout / 1000
+    while True:
+        value = await page.evaluate(expression)
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        await asyncio.sleep(0.1)
+
+
 async def sign_in(page: Any, login: str) -> None:
     await page.goto("/")
     await page.wait_for_selector("#login")
     await page.fill("#login", login)
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_function("location.hash === '#/inspections'")
+    await wait_js(page, "location.hash === '#/inspections'")
     # the service worker controls the page from here on (clients.claim)
-    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    await wait_js(page, "navigator.serviceWorker.controller !== null", timeout=15000)
 
 
 TAKES_JS = "async () => (await import('/js/db.js')).allTakes()"

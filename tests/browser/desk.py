@@ -20,7 +20,7 @@ from backend.storage import open_store
 from media_pipeline.ffmpeg import ffmpeg_path
 from media_pipeline.worker import run_worker
 from tests import media
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, wait_js
 from tests.recordings.kit import Tablet, new_client_id, signed_registration, upload_chunks
 
 HOMES = {"post_head": "#/board", "auditor": "#/search", "idk_operator": "#/idk"}
@@ -35,8 +35,8 @@ async def sign_in_as(page: Any, login: str, home: str) -> list[str]:
     await page.fill("#login", login)
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_function(f"location.hash.startsWith({home!r})", timeout=15000)
-    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    await wait_js(page, f"location.hash.startsWith({home!r})", timeout=15000)
+    await wait_js(page, "navigator.serviceWorker.controller !== null", timeout=15000)
     return errors
 
 

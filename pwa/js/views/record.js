@@ -2,7 +2,7 @@
 // "+1 место" for the recount (and "+1 предмет" for the opening), clear failures.
 
 import { inspections } from '../api.js';
-import { permission } from '../geo.js';
+import { GeoWatch, permission } from '../geo.js';
 import { formatBytes, formatClock, t } from '../i18n.js';
 import { PhaseRecorder, cameraErrorKey, expectedBytes, storageEstimate } from '../recorder.js';
 import { h, mount } from '../ui.js';
@@ -22,9 +22,13 @@ export async function render(root, { id, phase }, ctx) {
   }
   const info = view.phases.find((p) => p.phase === phase) || { min_seconds: 0 };
   const minSeconds = info.min_seconds;
-  const recorder = new PhaseRecorder({ inspectionId: id, phase, userId: ctx.session.user.id });
+  // The fix is sought from the moment the screen opens, not from «Начать запись».
+  const geo = new GeoWatch();
+  const recorder = new PhaseRecorder({ inspectionId: id, phase, userId: ctx.session.user.id, geo });
   const markers = [];
 
+  const backHref = `#/inspections/${encodeURIComponent(id)}`;
+  const back = h('a', { class: 'btn ghost back', id: 'record-back', href: backHref }, t('action.back'));
   const video = h('video', { class: 'preview', playsinline: true, muted: true, autoplay: true });
   const recDot = h('span', { class: 'rec-dot', hidden: true }, t('record.rec'));
   const elapsedEl = h('div', { class: 'timer', id: 'timer' }, formatClock(0));
@@ -41,7 +45,7 @@ export async function render(root, { id, phase }, ctx) {
 
   root.append(
     h('div', { class: 'title-row' },
-      h('a', { class: 'btn ghost back', href: `#/inspections/${encodeURIComponent(id)}` }, t('action.back')),
+      back,
       h('h1', {}, t(`phase.${phase}`)),
       h('span', { class: 'muted' }, view.declaration.number)),
     h('p', { class: 'muted' }, t(`phase.${phase}.hint`)),
@@ -83,8 +87,18 @@ export async function render(root, { id, phase }, ctx) {
     }
   }
 
+  // --- GPS: shown before recording starts
+  const showGps = (point, error) => {
+    gpsEl.classList.toggle('warn', !!error);
+    gpsEl.dataset.state = point ? 'fix' : error ? 'error' : 'waiting';
+    gpsEl.textContent = point ? t('record.gps_fix', { acc: Math.round(point.acc) }) : error ? t(error) : t('record.gps_waiting');
+  };
+  geo.addEventListener('fix', (e) => showGps(e.detail, null));
+  geo.addEventListener('error', (e) => showGps(null, e.detail));
+
   // --- permissions
   if ((await permission('geolocation')) === 'denied') problem('error.location_denied');
+  geo.start();
   try {
     await recorder.open(video);
     startBtn.disabled = false;
@@ -100,11 +114,19 @@ export async function render(root, { id, phase }, ctx) {
     elapsedEl.classList.toggle('reached', s >= minSeconds);
   };
 
-  recorder.addEventListener('gps', (e) => {
-    const { point, error } = e.detail;
-    gpsEl.classList.toggle('warn', !!error);
-    gpsEl.textContent = point ? t('record.gps_fix', { acc: Math.round(point.acc) }) : t(error);
-  });
+  recorder.addEventListener('gps', (e) => showGps(e.detail.point, e.detail.error));
+
+  // «Назад» and «Выйти» would end the take: not offered while recording.
+  const logoutBtn = document.getElementById('logout');
+  const lockLeaving = (locked) => {
+    back.classList.toggle('disabled', locked);
+    back.style.opacity = locked ? '0.5' : '';
+    back.style.pointerEvents = locked ? 'none' : '';
+    back.setAttribute('aria-disabled', String(locked));
+    if (locked) back.removeAttribute('href');
+    else back.setAttribute('href', backHref);
+    if (logoutBtn) logoutBtn.disabled = locked;
+  };
   recorder.addEventListener('error', () => problem('error.storage_write'));
   recorder.addEventListener('state', (e) => {
     if (e.detail !== 'done') return;
@@ -114,6 +136,7 @@ export async function render(root, { id, phase }, ctx) {
     counters.hidden = true;
     stopWarn.hidden = true;
     document.body.classList.remove('recording');
+    lockLeaving(false);
     mount(done,
       h('strong', {}, t(recorder.take && recorder.take.interrupted ? 'record.saved_interrupted' : 'record.saved')),
       h('p', {}, t('record.saved_hint')),
@@ -131,6 +154,7 @@ export async function render(root, { id, phase }, ctx) {
       return;
     }
     document.body.classList.add('recording');
+    lockLeaving(true);
     startBtn.hidden = true;
     stopBtn.hidden = false;
     recDot.hidden = false;
@@ -155,6 +179,8 @@ export async function render(root, { id, phase }, ctx) {
     // Leaving mid-take is an interruption: the take is kept, flagged and queued.
     if (recorder.state === 'recording') await recorder.stop({ interrupted: true });
     else if (recorder.finished) await recorder.finished;
+    lockLeaving(false);
+    geo.stop();
     recorder.close();
   };
 }
