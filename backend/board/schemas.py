@@ -29,7 +29,7 @@ class BoardUpload(msgspec.Struct, frozen=True):
     id: str
     phase: str
     length: int | None
-    committed: int | None  # as the sweeper last saw it
+    committed: int | None  # as the last accepted PATCH left it (backend/board/progress.py)
     moving_since: datetime | None  # when the sweeper last saw the offset change
     created_at: datetime
     expires_at: datetime

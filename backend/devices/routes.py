@@ -23,7 +23,8 @@ class DeviceController(Controller):
     path = "/api/devices"
     tags = ["devices"]
 
-    @post("/", guards=[roles("inspector", "post_head")], status_code=201)
+    # Only an inspector films evidence, so only an inspector's tablet has a key to register.
+    @post("/", guards=[roles("inspector")], status_code=201)
     async def register(
         self, data: DeviceIn, request: Request[Actor, str, State], conn: Conn
     ) -> Response[service.DeviceOut]:

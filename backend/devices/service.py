@@ -24,10 +24,13 @@ class DeviceOut(msgspec.Struct, frozen=True):
     approved_by: str | None
     approved_at: datetime | None
     created_at: datetime
+    # whose tablet it is: the inspector who registered it (a card shows the owner)
+    registered_by_name: str = ""
 
 
+# The owner's name by sub-select, so INSERT/UPDATE ... RETURNING give the same shape.
 COLUMNS = """id, name, post_code, status, public_key_jwk, registered_by, approved_by, approved_at,
-created_at"""
+created_at, (SELECT u.name FROM users u WHERE u.id = devices.registered_by) AS registered_by_name"""
 
 DEVICE_BY_THUMBPRINT = f"SELECT {COLUMNS} FROM devices WHERE key_thumbprint = $1"
 

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 
 from backend.auth.actor import Actor
 from backend.auth.guards import roles
+from backend.board.progress import saw_progress
 from backend.deps import Conn
 from backend.recordings import problems as p
 from backend.recordings import tus, uploads
@@ -104,6 +105,7 @@ class UploadController(Controller):
             content_length=_header_int(request, "content-length"),
             checksum=checksum, upload_length=_header_int(request, "upload-length"),
         )
+        await saw_progress(state.pool, upload_id, new_offset)  # the board's percentage, live
         return Response(None, status_code=204, headers=_tus_headers(**{"Upload-Offset": str(new_offset)}))
 
     @delete("/{upload_id:str}", guards=[roles(*RECORDERS)], status_code=405)

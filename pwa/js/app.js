@@ -3,7 +3,7 @@
 // the inspector's recording screen and the post head's / auditor's watch screen).
 
 import { clearSession, inspections, logout, onReachabilityChange, onUnauthenticated, reachable, session } from './api.js';
-import { device, refreshDevice } from './device.js';
+import { device, needsDevice, refreshDevice } from './device.js';
 import { LANGS, applyStatic, currentLang, initI18n, setLang, t } from './i18n.js';
 import { kick, requeueRefused } from './outbox.js';
 import { recoverTakes } from './recorder.js';
@@ -141,7 +141,7 @@ async function renderDevice() {
   const d = await device();
   const banner = byId('device-banner');
   // No device key without a secure context: the HTTPS banner already names the cause.
-  if (!s || !['inspector', 'post_head'].includes(s.user.role) || !secure.isSecure()) {
+  if (!s || !needsDevice(s.user) || !secure.isSecure()) {
     banner.hidden = true;
     return;
   }
@@ -149,14 +149,15 @@ async function renderDevice() {
   banner.hidden = status === 'approved';
   banner.className = `banner ${status === 'revoked' ? 'bad' : 'warn'}`;
   banner.dataset.status = status;
-  mount(banner, h('strong', {}, t(`device.${status}`)), ' ', h('span', {}, t(`device.${status}.hint`)));
+  mount(banner, h('strong', {}, t(`device.${status}`)), ' ', h('span', {}, t(`device.${status}.hint`)),
+    d && d.name ? h('span', { class: 'device-name', id: 'device-name' }, ' ', t('device.name', { name: d.name })) : null);
 }
 
 let lastDeviceStatus = null;
 
 async function checkDevice({ force = false } = {}) {
   const s = await session();
-  if (!s || !navigator.onLine || !['inspector', 'post_head'].includes(s.user.role)) return;
+  if (!s || !navigator.onLine || !needsDevice(s.user)) return;
   const known = await device();
   if (!force && known && known.status === 'approved' && Date.now() - known.checked_at < APPROVED_RECHECK_MS) return;
   try {

@@ -312,7 +312,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
         {"admin"}, fixed("/api/users/{user}/revoke-sessions")),
     ("GET", "/api/posts"): rule(HUMANS, fixed("/api/posts")),
     ("GET", "/api/posts/{code:str}/policy"): rule(HUMANS, fixed("/api/posts/ALTYNKOL/policy")),
-    ("POST", "/api/devices"): rule({"inspector", "post_head"}, _register_device, ok=(201,)),
+    ("POST", "/api/devices"): rule({"inspector"}, _register_device, ok=(201,)),
     ("GET", "/api/devices"): rule(POST_READERS, fixed("/api/devices")),
     ("GET", "/api/devices/{device_id:str}"): rule(POST_READERS, fixed("/api/devices/{device}")),
     ("POST", "/api/devices/{device_id:str}/approve"): rule(

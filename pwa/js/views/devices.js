@@ -36,6 +36,7 @@ export async function render(root) {
       return h('article', { class: 'card device', dataset: { id: d.id, status: d.status } },
         h('div', { class: 'row spread' }, h('strong', {}, d.name),
           h('span', { class: `badge device-${d.status}` }, t(`device_status.${d.status}`))),
+        h('div', { class: 'device-owner', dataset: { owner: d.registered_by } }, t('devices.owner', { name: d.registered_by_name || d.registered_by })),
         h('div', { class: 'muted small' }, t('devices.registered', { at: formatDateTime(d.created_at) })),
         h('div', { class: 'muted small' }, t('devices.key', { key: (d.public_key_jwk.x || '').slice(0, 16) })),
         d.approved_at ? h('div', { class: 'muted small' }, t('devices.approved_at', { at: formatDateTime(d.approved_at) })) : null,

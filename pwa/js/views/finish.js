@@ -6,6 +6,7 @@ import { onTakesChanged, takesFor } from '../db.js';
 import { formatNumber, t } from '../i18n.js';
 import { PENDING } from '../outbox.js';
 import { h, mount } from '../ui.js';
+import { missingCard, missingPhases } from './inspection.js';
 import { problemCard } from './inspections.js';
 import { countKind, takeRow } from './takes.js';
 
@@ -127,7 +128,10 @@ export async function render(root, { id }, ctx) {
     h('div', { class: 'title-row' },
       h('a', { class: 'btn ghost back', href: `#/inspections/${encodeURIComponent(id)}` }, t('action.back')),
       h('h1', {}, t('finish.title', { number: view.declaration.number }))));
-  if (view.status === 'in_progress') root.append(form);
+  // Nothing is finished over a phase nobody filmed: say what is missing instead of the form.
+  const missing = view.status === 'in_progress' ? missingPhases(view, takes) : [];
+  if (missing.length) root.append(missingCard(missing));
+  else if (view.status === 'in_progress') root.append(form);
   root.append(results);
   await drawResults();
   const stopWatching = onTakesChanged(() => drawResults());

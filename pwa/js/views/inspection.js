@@ -3,12 +3,28 @@
 
 import { ApiError, imageUrl, inspections } from '../api.js';
 import { getTake, onTakesChanged, takesFor } from '../db.js';
+import { device } from '../device.js';
 import { formatClock, formatDateTime, formatNumber, t } from '../i18n.js';
 import { h, mount, svg } from '../ui.js';
 import { problemCard } from './inspections.js';
 import { takeRow } from './takes.js';
 
 export const NAME = 'inspection';
+
+/** Required phases with nothing recorded yet: no recording on the server and no take on this
+ * tablet (a take still uploading counts; one the server refused does not). */
+export function missingPhases(view, takes) {
+  const taken = new Set(takes.filter((tk) => tk.state !== 'refused').map((tk) => tk.phase));
+  return view.phases.filter((p) => p.state === 'missing' && !taken.has(p.phase)).map((p) => p.phase);
+}
+
+/** What is still to record, said before «Завершить» is offered. */
+export function missingCard(missing) {
+  return h('div', { class: 'card warn', id: 'finish-missing', role: 'status', dataset: { missing: missing.join(' ') } },
+    h('strong', {}, t('finish.missing_title', { n: missing.length })),
+    h('ul', {}, missing.map((phase) => h('li', { dataset: { phase } }, t(`phase.${phase}`)))),
+    h('p', { class: 'muted small' }, t('finish.missing_hint')));
+}
 const POLL_MS = 8000;
 const images = new Map(); // scan id -> object URL, kept across re-renders
 
@@ -31,11 +47,13 @@ export async function render(root, { id }, ctx) {
     h('div', { class: 'inspection-grid' }, phasesBox, idkCard(view), declarationCard(view.declaration)),
   );
 
+  const tablet = await device();
   const redraw = async () => {
     const takes = await takesFor(id);
-    mount(headerBox, header(view));
+    mount(headerBox, header(view), tablet && tablet.name
+      ? h('span', { class: 'muted small', id: 'tablet-name' }, t('device.name', { name: tablet.name })) : null);
     mount(phasesBox, phasesContent(view, takes));
-    mount(actions, actionButtons(view, ctx, message, async () => { view = await inspections.get(id); redraw(); }));
+    mount(actions, actionButtons(view, ctx, message, async () => { view = await inspections.get(id); redraw(); }, takes));
   };
   const refetch = async () => {
     try {
@@ -68,7 +86,7 @@ function header(view) {
     view.fromCache ? h('span', { class: 'badge warn', dataset: { cached: '1' } }, t('offline.cached_copy')) : null];
 }
 
-function actionButtons(view, ctx, message, reload) {
+function actionButtons(view, ctx, message, reload, takes) {
   if (view.status === 'assigned') {
     return h('button', { class: 'btn primary big', type: 'button', id: 'start-inspection', onclick: async (e) => {
       e.target.disabled = true;
@@ -85,6 +103,8 @@ function actionButtons(view, ctx, message, reload) {
     } }, t('inspection.start'));
   }
   if (view.status === 'in_progress') {
+    const missing = missingPhases(view, takes);
+    if (missing.length) return missingCard(missing);
     return h('a', { class: 'btn big', href: `#/inspections/${encodeURIComponent(view.id)}/finish`, id: 'go-finish' }, t('inspection.finish'));
   }
   return h('p', { class: 'note' }, t('inspection.finished_at', { at: formatDateTime(view.finished_at) }));
