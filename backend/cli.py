@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     from backend.backup.commands import add_parsers as add_backup_parsers
 
     add_backup_parsers(sub)  # backup DIR, restore DIR
+    from backend.training.commands import add_parsers as add_training_parsers
+
+    add_training_parsers(sub)  # training export DIR, models activate NAME
     return parser
 
 
@@ -296,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         from backend.backup.commands import dispatch as backup_dispatch
 
         if (done := backup_dispatch(args, settings)) is not None:
+            return done
+        from backend.training.commands import dispatch as training_dispatch
+
+        if (done := training_dispatch(args, settings)) is not None:
             return done
         if args.command == "run":
             return cmd_run(settings)
