@@ -167,12 +167,12 @@ class _gone:
         return isinstance(exc, psutil.Error)
 
 
-def open_stream(url: str, token: str) -> socket.socket:
+def open_stream(url: str, token: str, query: str = "") -> socket.socket:
     """Open the board's event stream and read until its `ready` event: a live SSE response."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=20)
     sock.sendall(
-        f"GET /api/board/stream HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"GET /api/board/stream{query} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
         "Accept: text/event-stream\r\n\r\n".encode()
     )
     received = b""

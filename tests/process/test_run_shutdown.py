@@ -22,6 +22,9 @@ from tests.process.procs import (
     survivors,
 )
 
+# What uvicorn logs when it has to cancel responses still open after its graceful timeout.
+CUT_BY_TIMEOUT = "timeout graceful shutdown exceeded"
+
 
 def _start_run(root: Path) -> Dosmotr:
     run = Dosmotr(root, "run").start()
@@ -55,6 +58,7 @@ def test_run_stops_api_worker_and_database(root: Path, sig: signal.Signals) -> N
         log = run.log()
         assert "worker stopped" in log
         assert "Application shutdown complete" in log
+        assert CUT_BY_TIMEOUT not in log  # the stream ended itself, not uvicorn's backstop
     finally:
         run.kill_all()
 
@@ -84,3 +88,26 @@ def test_a_killed_run_does_not_keep_postgres_alive_on_the_next_stop(root: Path) 
             second.kill_all()
     finally:
         first.kill_all()
+
+
+def test_serve_ends_open_board_streams_at_shutdown(root: Path, db_url: str) -> None:
+    """`dosmotr serve` (no worker, DATABASE_URL given): a stream that would last 300 s more
+    ends as soon as SIGTERM arrives, and the server exits well inside the limit."""
+    from tests.conftest import TEST_PEPPER
+
+    serve = Dosmotr(root, "serve", DATABASE_URL=db_url, DOSMOTR_TOKEN_PEPPER=TEST_PEPPER).start()
+    try:
+        serve.wait_serving()
+        streams = [open_stream(serve.url, f"test-token-{login}", query)
+                   for login, query in (("head.altynkol", ""), ("head.alakol", ""),
+                                        ("auditor", "?post_code=ALAKOL"))]
+        assert serve.proc is not None
+        processes = family(serve.proc.pid)
+        took = serve.stop(signal.SIGTERM)
+        assert took < STOP_LIMIT_S
+        assert serve.proc.returncode == 0
+        assert all(stream_ended(s) for s in streams)
+        assert survivors(processes) == []
+        assert CUT_BY_TIMEOUT not in serve.log()  # the streams ended themselves
+    finally:
+        serve.kill_all()

@@ -76,13 +76,13 @@ async def test_sigterm_mid_job_releases_it_to_the_next_worker(
 
         rec = await _register(client, scene, "unloading.mp4")
 
-        async def picked():  # type: ignore[no-untyped-def]
+        async def running():  # type: ignore[no-untyped-def]
+            # picked from the queue, and the job's body has begun (the recording says so)
             return await db.fetchrow(
-                "SELECT id, attempts FROM pgqueuer WHERE entrypoint = 'validate_recording' "
-                "AND status = 'picked'")
+                "SELECT q.id FROM pgqueuer q, recordings r WHERE q.entrypoint = 'validate_recording' "
+                "AND q.status = 'picked' AND r.id = $1 AND r.state = 'validating'", rec["id"])
 
-        job = await until(picked)
-        assert await db.fetchval("SELECT state FROM recordings WHERE id = $1", rec["id"]) == "validating"
+        job = await until(running)
         assert worker.proc is not None
         processes = family(worker.proc.pid)
 
