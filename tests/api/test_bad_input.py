@@ -67,6 +67,9 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Once a RecursionError in the decoder (a 500 on every JSON endpoint, login included).
+DEEP_LIST = b"[" * 1000 + b"]" * 1000
+DEEP_OBJECT = b'{"a":' * 1000 + b"1" + b"}" * 1000
 REASON = "Ориентировка таможенного поста № 12"
 # Endpoints with a JSON body, who may call them, and a body they accept.
 JSON_ENDPOINTS: list[tuple[str, str, str, Any]] = [
@@ -93,6 +96,10 @@ for name, path, role, _ in JSON_ENDPOINTS:
         Bad(f"{name}: null", "POST", path, role, content=b"null", headers=JSON_HEADERS),
         Bad(f"{name}: no body", "POST", path, role, content=b"", headers=JSON_HEADERS),
         Bad(f"{name}: unknown field", "POST", path, role, json={"zzz_unknown": 1}),
+        Bad(f"{name}: list nested 1,000 deep", "POST", path, role, content=DEEP_LIST,
+            headers=JSON_HEADERS),
+        Bad(f"{name}: object nested 1,000 deep", "POST", path, role, content=DEEP_OBJECT,
+            headers=JSON_HEADERS),
         Bad(f"{name}: over 1 MiB", "POST", path, role,
             content=b'{"comment": "' + b"x" * LIMIT + b'"}', headers=JSON_HEADERS,
             status=413, code="body_too_large"),
@@ -375,6 +382,10 @@ CASES += [
     Bad("recording: phase", "POST", "/api/inspections/{insp}/recordings", "inspector",
         json={"client_id": "client-0001", "phase": "lunch", "upload_id": "u", "manifest": {},
               "signature": "c2ln"}),
+    Bad("recording: manifest nested 1,000 deep", "POST", "/api/inspections/{insp}/recordings",
+        "inspector", content=b'{"client_id": "client-deep-01", "phase": "unloading", '
+        b'"upload_id": "u", "signature": "c2ln", "manifest": ' + DEEP_OBJECT + b"}",
+        headers=JSON_HEADERS),
     Bad("recording: client id too short", "POST", "/api/inspections/{insp}/recordings",
         "inspector", json={"client_id": "c", "phase": "unloading", "upload_id": "u",
                            "manifest": {}, "signature": "c2ln"}),
