@@ -156,3 +156,44 @@ async def test_embedded_database_has_an_owner_and_an_app_role() -> None:
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_operator_gives_an_owner_url_and_an_app_url(pg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """As compose does it: two ordinary users; `dosmotr migrate` migrates as the owner (no
+    superuser needed) and grants the app user, which then cannot unprotect the audit log."""
+    import subprocess
+    import sys
+
+    n = f"{os.getpid()}_{next(_names)}"
+    owner, app, database = f"t_owner_{n}", f"t_app_{n}", f"operator_{n}"
+    admin = await asyncpg.connect(pg.dsn("postgres"))
+    await admin.execute(f"CREATE ROLE {owner} LOGIN")
+    await admin.execute(f"CREATE ROLE {app} LOGIN")
+    await admin.execute(f'CREATE DATABASE "{database}" OWNER {owner}')
+    try:
+        env = {"PATH": os.environ["PATH"], "DOSMOTR_DATA_DIR": str(tmp_path),
+               "DATABASE_URL": _as(pg.dsn(database), app),
+               "DOSMOTR_MIGRATE_DATABASE_URL": _as(pg.dsn(database), owner)}
+        done = subprocess.run([sys.executable, "-m", "backend.cli", "migrate"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "DATABASE_URL is also used for migrations" not in done.stderr
+        conn = await connect(_as(pg.dsn(database), app))
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                                       "AND tableowner <> $1", owner) == 0
+            with pytest.raises(REFUSED):
+                await conn.execute("ALTER TABLE audit_events DISABLE TRIGGER ALL")
+            with pytest.raises(REFUSED):
+                await conn.execute("DELETE FROM audit_events")
+            async with conn.transaction():
+                await audit.append(conn, actor_id=None, action="test.appended", object_type="test",
+                                   object_id="1", payload={})
+            await enqueue_validation(conn, "no-such-recording")
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.execute(f"DROP ROLE IF EXISTS {app}")
+        await admin.execute(f"DROP ROLE IF EXISTS {owner}")
+        await admin.close()
