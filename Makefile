@@ -23,13 +23,15 @@ run: install
 test: install chromium
 	$(BIN)/python -m pytest
 
-# Browser tests drive Debian's Chromium (never a downloaded browser build).
+# Browser tests drive Debian's Chromium (never a downloaded browser build); the proxy test
+# runs deploy/Caddyfile in Debian's Caddy.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/caddy ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core caddy; \
+	    systemctl disable --now caddy 2>/dev/null || true; \
 	  else \
-	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "Tests need Debian's chromium and caddy: sudo apt-get install chromium caddy" >&2; exit 1; \
 	  fi; \
 	fi
 

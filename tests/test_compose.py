@@ -256,7 +256,7 @@ def test_proxy_terminates_tls_with_hsts_and_redirects_http() -> None:
     blocks = _caddy_blocks()
     assert set(blocks) == {"", "http://{$SITE_ADDRESS}", "https://{$SITE_ADDRESS}"}
     site = blocks["https://{$SITE_ADDRESS}"]
-    assert "redir https://{host}{uri} permanent" in blocks["http://{$SITE_ADDRESS}"]
+    assert "redir https://{host}{uri} 308" in blocks["http://{$SITE_ADDRESS}"]
     assert "tls {$PROXY_TLS:internal}" in site
     hsts = re.search(r'Strict-Transport-Security "max-age=(\d+)', site)
     assert hsts and int(hsts.group(1)) >= 31536000
