@@ -1,5 +1,6 @@
 """compose's PostgreSQL init script, run by psql against a real PostgreSQL 16, makes the app role
-compose's DATABASE_URL logs in with: a login that may connect and holds no power of its own."""
+compose's DATABASE_URL logs in with: a login that may connect and holds no power of its own,
+until the app's migration grants it what the app needs (and on the audit table, no more)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+from backend.db.migrate import migrate
+from backend.db.pool import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "postgres" / "10-app-role.sh"
@@ -59,5 +63,22 @@ async def test_init_script_creates_a_powerless_app_login(server: Path) -> None:
         assert await app.fetchval("SELECT current_user") == "dosmotr_app"
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app.execute("CREATE TABLE squat (x int)")  # owns nothing, creates nothing
+    finally:
+        await app.close()
+
+    # The app's start-up migration, as compose runs it (DOSMOTR_MIGRATE_DATABASE_URL is the
+    # image's superuser owner), grants this role its rights, and no more on the audit table.
+    owner = await connect(f"postgresql://postgres@/dosmotr?host={server}")
+    try:
+        await migrate(owner, app_role="dosmotr_app")
+    finally:
+        await owner.close()
+    app = await connect(f"postgresql://dosmotr_app@/dosmotr?host={server}")
+    try:
+        assert await app.fetchval("SELECT count(*) FROM users") == 0
+        for statement in ("ALTER TABLE audit_events DISABLE TRIGGER ALL",
+                          "UPDATE audit_events SET action = 'x'", "TRUNCATE audit_events"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await app.execute(statement)
     finally:
         await app.close()
