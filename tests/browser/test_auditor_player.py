@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from backend.idk.xray import xray_png
-from tests.browser.conftest import LANDSCAPE, PORTRAIT, assert_touch_targets, make_scene, shot
+from tests.browser.conftest import (
+    LANDSCAPE,
+    PORTRAIT,
+    assert_touch_targets,
+    make_scene,
+    shot,
+    wait_js,
+)
 from tests.browser.desk import count_pixels, drain_worker, register_recording, sign_in_as
 from tests.helpers import declaration_payload
 
@@ -50,7 +57,7 @@ async def test_auditor_streams_seeks_and_reads_the_evidence(context: Any, server
     await page.fill("#q-container", "MSKU1234565")
     await page.select_option("#q-verdict", "suspicion")
     await page.click("#search-submit")
-    await page.wait_for_function("location.hash.includes('container=MSKU1234565')")
+    await wait_js(page, "location.hash.includes('container=MSKU1234565')")
     await page.click(f"tr[data-id='{scene.declaration['id']}'] a.cell-link")
     await page.wait_for_selector("#audit-trail tbody tr")
     await page.wait_for_selector("#chain-status[data-ok='true']")
@@ -65,16 +72,16 @@ async def test_auditor_streams_seeks_and_reads_the_evidence(context: Any, server
     context.on("request", lambda r: ranges.append(r.headers.get("range", ""))
                if "/stream/video.mp4" in r.url and r.service_worker is not None else None)
     await page.click(f"[data-recording='{rec_id}']")
-    await page.wait_for_function("document.querySelector('#player') && document.querySelector('#player').readyState >= 1",
-                                 timeout=20000)
+    await wait_js(page, "document.querySelector('#player') && document.querySelector('#player').readyState >= 1",
+                  timeout=20000)
     assert await page.get_attribute("#player", "data-path") == f"/api/recordings/{rec_id}/stream/video.mp4"
     duration = await page.evaluate("document.querySelector('#player').duration")
     assert 25 < duration < 35, duration
     # the second tap marker seeks the player to its time: ~9 MB into the file, asked for by range
     before = len(ranges)
     await page.click(".tl-marker[data-marker='1']")
-    await page.wait_for_function("Math.abs(Number(document.querySelector('#player').dataset.seeked) - 24.5) < 0.6"
-                                 " && document.querySelector('#player').readyState >= 2", timeout=20000)
+    await wait_js(page, "Math.abs(Number(document.querySelector('#player').dataset.seeked) - 24.5) < 0.6"
+                  " && document.querySelector('#player').readyState >= 2", timeout=20000)
     assert ranges and all(r.startswith("bytes=") for r in ranges), ranges
     starts = [int(r[6:].split("-")[0]) for r in ranges[before:]]
     assert any(start > 5_000_000 for start in starts), ranges
@@ -83,7 +90,7 @@ async def test_auditor_streams_seeks_and_reads_the_evidence(context: Any, server
     assert await page.locator(".report-check").count() == len(checks)
 
     # the GPS track over the post's geofence, and the scan's risk areas beside the player
-    await page.wait_for_function("document.querySelector('#track-canvas').width > 0")
+    await wait_js(page, "document.querySelector('#track-canvas').width > 0")
     assert await page.get_attribute("#track-canvas", "data-points") == "11"
     assert await page.get_attribute("#track-canvas", "data-inside") == "11"
     assert await count_pixels(page, "#track-canvas", "orange") > 200  # close up on the track
@@ -94,7 +101,7 @@ async def test_auditor_streams_seeks_and_reads_the_evidence(context: Any, server
     scan_canvas = f".player-scan[data-scan-id='{scan_id}'] canvas"
     await page.wait_for_selector(f"{scan_canvas}[data-loaded='1']")
     assert await count_pixels(page, scan_canvas, "red") > 100
-    await page.wait_for_function("document.querySelector('#contact-sheet').naturalWidth > 0")
+    await wait_js(page, "document.querySelector('#contact-sheet').naturalWidth > 0")
     await page.wait_for_selector("#audit-trail tbody tr")
     await shot(page, "41-auditor-player")
     await assert_touch_targets(page)

@@ -4,11 +4,12 @@ fetch, since the stream takes only the bearer header), and the head approves a t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
-from tests.browser.conftest import PORTRAIT, assert_touch_targets, make_scene, shot
+from tests.browser.conftest import PORTRAIT, assert_touch_targets, make_scene, shot, wait_js
 from tests.browser.desk import sign_in_as
 from tests.recordings.kit import Tablet
 
@@ -29,9 +30,9 @@ async def test_the_board_follows_a_start_in_another_session(context: Any, server
     # the elapsed clock runs against the policy minimum, every required phase is listed
     clock = page.locator(f"{card} .clock[data-started]")
     first = await clock.inner_text()
-    await page.wait_for_function(
-        "([sel, was]) => document.querySelector(sel).textContent !== was",
-        arg=[f"{card} .clock[data-started]", first], timeout=5000)
+    await wait_js(
+        page, f"document.querySelector({json.dumps(card + ' .clock[data-started]')}).textContent"
+        f" !== {json.dumps(first)}", timeout=5000)
     phases = await page.locator(f"{card} .board-phase").evaluate_all("els => els.map(e => e.dataset.phase)")
     assert phases == ["exterior", "unloading", "recount"]
     await shot(page, "20-head-board-live")

@@ -9,7 +9,7 @@ import asyncio
 import json
 from typing import Any
 
-from tests.browser.conftest import make_scene, shot
+from tests.browser.conftest import make_scene, shot, wait_js
 from tests.browser.desk import sign_in_as
 
 NOTIFICATIONS_JS = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
@@ -63,7 +63,7 @@ async def test_a_push_shows_a_notification_that_opens_its_screen(context: Any, s
       return self.dosmotr.clickNotification(n);
     }""")
     assert opened == {"opened": "focused", "hash": f"#/declarations/{decl_id}"}
-    await page.wait_for_function(f"location.hash === '#/declarations/{decl_id}'", timeout=10000)
+    await wait_js(page, f"location.hash === '#/declarations/{decl_id}'", timeout=10000)
     await page.wait_for_selector("#gate .gate-item")
     assert await page.evaluate(NOTIFICATIONS_JS) == []  # the clicked notification is closed
 
@@ -84,7 +84,7 @@ async def test_a_push_shows_a_notification_that_opens_its_screen(context: Any, s
     state = await page.get_attribute("#push-state", "data-state")
     assert state == "off", state
     await page.click("#push-test")
-    await page.wait_for_function("document.querySelector('#push-result').textContent.includes('0')")
+    await wait_js(page, "document.querySelector('#push-result').textContent.includes('0')")
     # enabling needs a push service; this offline Chromium has none, and the screen says so
     await page.click("#push-enable")
     await page.wait_for_selector("#push-error:not([hidden])", timeout=20000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import assert_touch_targets, make_scene, shot
+from tests.browser.conftest import assert_touch_targets, make_scene, shot, wait_js
 from tests.browser.desk import sign_in_as
 from tests.helpers import declaration_payload
 
@@ -56,7 +56,7 @@ async def test_release_with_override_shows_who_released(context: Any, server: An
     kinds = await page.locator(".alert").evaluate_all("els => els.map(e => e.dataset.kind)")
     assert "release_refused" in kinds, kinds
     await page.click(".alert[data-kind='release_refused'] [data-open]")
-    await page.wait_for_function(f"location.hash === '#/declarations/{decl_id}'")
+    await wait_js(page, f"location.hash === '#/declarations/{decl_id}'")
     await page.wait_for_selector("#decision")
 
     # a green declaration: the head orders an inspection, with a reason, and an inspector is drawn

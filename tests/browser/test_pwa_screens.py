@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from backend.idk.xray import xray_png
-from tests.browser.conftest import PORTRAIT, assert_touch_targets, make_scene, shot, sign_in
+from tests.browser.conftest import (
+    PORTRAIT,
+    assert_touch_targets,
+    make_scene,
+    shot,
+    sign_in,
+    wait_js,
+)
 
 AREAS = [
     {"x": 400, "y": 120, "w": 160, "h": 110, "note": "плотный объект за коробками"},
@@ -44,7 +51,7 @@ async def test_idk_image_risk_areas_and_plain_failures(context: Any, server: Any
     await sign_in(page, scene.inspector)
     await page.click(f"[data-id='{scene.inspection_id}']")
     await page.wait_for_selector(f"figure[data-scan-id='{scan_id}'] img[src^='blob:']")
-    await page.wait_for_function("document.querySelector('.scan img').naturalWidth === 1024")
+    await wait_js(page, "document.querySelector('.scan img').naturalWidth === 1024")
     assert await page.locator("rect.risk-area").count() == len(AREAS)
     notes = await page.locator(".risk-notes li").all_inner_texts()
     assert notes == [a["note"] for a in AREAS]
