@@ -68,6 +68,7 @@ async def _answer(health: WorkerHealth, reader: asyncio.StreamReader,
             del line  # headers are not needed
         method, _, rest = request.decode("latin-1").partition(" ")
         path = rest.split(" ", 1)[0].split("?", 1)[0]
+        body: dict[str, Any]
         if method not in ("GET", "HEAD"):
             status, body = HTTPStatus.METHOD_NOT_ALLOWED, {"error": "method not allowed"}
         elif path == "/healthz":
