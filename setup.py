@@ -20,8 +20,10 @@ setup(
         # Everything the browser may fetch; the icon generator and notes stay out.
         "dosmotr_pwa": ["*.html", "*.js", "*.webmanifest", "css/*", "i18n/*.json",
                         "icons/*.png", "js/**/*.js"],
-        # The shipped models only (the trainers are a development tool).
-        "dosmotr_models": ["*/manifest.json", "*/*.onnx", "*/*.json", "*/*.txt", "*/CARD.md"],
+        # The shipped models only (the trainers and evaluators are development tools), with
+        # their cards and the licence notices their upstream weights require.
+        "dosmotr_models": ["*/manifest.json", "*/*.onnx", "*/*.json", "*/*.txt", "*/CARD.md",
+                           "*/NOTICE*", "*/LICENSE*"],
     },
-    exclude_package_data={"dosmotr_models": ["training/*"]},
+    exclude_package_data={"dosmotr_models": ["training/*", "eval/*"]},
 )

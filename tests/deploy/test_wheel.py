@@ -210,6 +210,9 @@ def test_installed_worker_loads_every_model_and_the_ocr(install: Install) -> Non
     shipped = {p.parent.name: json.loads(p.read_text())["sha256"]
                for p in (ROOT / "models").glob("*/manifest.json")}
     assert shipped and got["loaded"] == shipped
+    for notice in (ROOT / "models").glob("*/NOTICE*"):  # licence notices travel with weights
+        installed = Path(got["dir"]) / notice.parent.name / notice.name
+        assert installed.read_bytes() == notice.read_bytes()
     assert got["occupancy"] and got["counter"]
     assert {"occupancy", "counter", "ocr"} <= set(got["worker"])
     assert any("rec" in name for name in got["ocr_refs"]) and any("det" in name for name in got["ocr_refs"])
