@@ -196,7 +196,9 @@ async def enforce_disagreement(
               + (f"По связанным декларациям ({len(fresh)}) назначен досмотр." if fresh else
                  "Деклараций пока не связано: досмотр будет назначен при связывании.")),
         dedupe_key=f"{DISAGREEMENT}:{scan['id']}:{','.join(fresh) or 'unlinked'}",
-        link=f"/idk/{scan['id']}",
+        link=f"/idk/{scan['id']}", code=DISAGREEMENT,
+        params={"image_id": scan["image_id"], "reasons": ",".join(assessment.reasons),
+                "declarations": len(fresh)},
     )
     if fresh or alerted:
         await audit.append(

@@ -48,6 +48,7 @@ async def flag_invalid_wagon(
               "которого неверна. Сверьте номер на вагоне и при необходимости свяжите снимок "
               "с декларацией вручную."),
         dedupe_key=f"{INVALID_WAGON_NUMBER}:{scan_id}", link=f"/idk/{scan_id}",
+        code=INVALID_WAGON_NUMBER, params={"wagon": wagon, "image_id": image_id},
     )
     if alert_id is None:
         return None

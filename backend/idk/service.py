@@ -277,6 +277,9 @@ async def give_verdict(
                     f"{len(declaration_ids)}, по ним назначен досмотр."
                 ),
                 dedupe_key=f"idk_suspicion:{scan_id}", link=f"/idk/{scan_id}",
+                code="idk_suspicion",
+                params={"image_id": row["image_id"], "vehicle": _vehicle(row),
+                        "areas": len(data.risk_areas), "declarations": len(declaration_ids)},
             )
         else:
             # the assessment as of now: the worker may have stored one since the first read

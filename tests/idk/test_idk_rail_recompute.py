@@ -46,6 +46,7 @@ async def test_a_scan_with_a_wrong_wagon_number_is_kept_flagged_and_alerted(clie
     assert scan["wagon_number"] == BAD_WAGON and scan["wagon_number_invalid"] is True
     [alert] = await _operator_alerts(client, auth, scan["id"])
     assert BAD_WAGON in alert["title"]
+    assert alert["code"] == "invalid_wagon_number" and alert["params"]["wagon"] == BAD_WAGON
     recipients = await db.fetch(
         "SELECT u.login FROM alert_recipients r JOIN users u ON u.id = r.user_id "
         "WHERE r.alert_id = $1 ORDER BY u.login", alert["id"])
