@@ -240,9 +240,11 @@ def xray_section(registry: ModelRegistry, n: int) -> list[Figure]:
     for kind in EXPORTS:
         hits = clean_flagged = void = 0
         masses = []
+        told: dict[str, int] = {}
         for i, s in enumerate(scans):
             a = model.assess(export(s.transmission, kind))
             masses.append(a.figures.mass_kg)
+            told[a.figures.export] = told.get(a.figures.export, 0) + 1
             if s.concealed is None:
                 clean_flagged += bool(a.regions)
                 void += any(r.kind == "void" for r in a.regions)
@@ -255,8 +257,8 @@ def xray_section(registry: ModelRegistry, n: int) -> list[Figure]:
         ratio = np.median([m / raw_mass[i] for i, m in enumerate(masses) if raw_mass[i] > 0] or [0])
         recall = hits / max(1, n_conc)
         print(f"  {kind:8s}: concealment recall {recall:.2f} ({n_conc}), clean loads flagged "
-              f"{clean_flagged}/{n_clean} (void {void}), mass vs raw x{ratio:.2f}; before "
-              f"{BEFORE.get(f'xray_{kind}_recall', '-')}")
+              f"{clean_flagged}/{n_clean} (void {void}), mass vs raw x{ratio:.2f}; export told "
+              f"{told}; before {BEFORE.get(f'xray_{kind}_recall', '-')}")
         ds = f"xray_b scans, {kind} export (models/eval/xray_b.py)"
         figs += [
             Figure("xray_assist", ds, "synthetic", "concealment_recall", recall, n_conc),

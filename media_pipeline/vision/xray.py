@@ -15,7 +15,7 @@ from a worker thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -43,6 +43,8 @@ class LoadFigures:
     mass_kg: float  # what the load's attenuation implies, with the manifest's calibration
     bay_fraction: float  # share of the image the bay covers
     mean_attenuation: float  # plain image statistic: mean -ln(t) inside the bay
+    # what kind of export the image is (`export_kind`): only "raw" supports the mass estimate
+    export: str = "raw"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,29 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] < 8 or arr.shape[1] < 8:
         raise ValueError(f"expected a 2-D image of at least 8x8 pixels, got {arr.shape}")
     return arr
+
+
+EXPORT_KINDS = ("raw", "display", "inverted")
+BORDER = 0.04  # share of the rows at the top and bottom that show air around the vehicle
+
+
+def export_kind(gray: np.ndarray) -> str:
+    """What the scanner's operator exported: `raw` (linear transmission, more than 8 bits),
+    `display` (an 8-bit copy through the viewer's window / LUT: transmission is no longer
+    linear, so attenuation and mass are wrong by an unknown curve) or `inverted` (dense shown
+    bright: the air around the vehicle, the top and bottom rows, is the darkest part).
+
+    Raw exports are 16-bit: values above 255 prove more than 8 bits. An image whose border
+    rows sit in the dark half of its range has air dark, so it is inverted."""
+    arr = np.asarray(gray, np.float32)
+    rows = max(1, int(arr.shape[0] * BORDER))
+    step = max(1, int(np.sqrt(arr.size / 250_000)))
+    sample = arr[::step, ::step]
+    lo, hi = (float(v) for v in np.percentile(sample, (1, 99)))
+    border = float(np.median(np.concatenate([arr[:rows:step, ::step], arr[-rows::step, ::step]])))
+    if hi > lo and border < (lo + hi) / 2:
+        return "inverted"
+    return "raw" if float(sample.max()) > 255.5 else "display"
 
 
 def air_level(gray: np.ndarray, percentile: float = 99.5) -> float:
@@ -167,9 +192,14 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
     def assess(self, image: np.ndarray, size: tuple[int, int] | None = None) -> XrayAssessment:
         """`image` whole, or box-reduced from an original of `size` (width, height)."""
         model = self.load()
-        prepared = prepare(image, self.height, self.stride, self.scale, size)
+        gray = to_gray(image)
+        kind = export_kind(gray)
+        if kind == "inverted":  # dense shown bright: turn it back, air bright again
+            gray = float(np.max(gray)) - gray.astype(np.float32)
+        prepared = prepare(gray, self.height, self.stride, self.scale, size)
         heat, contents, bay = self._predict_tiled(model, prepared.x)
-        return self._postprocess_maps(prepared, heat, contents, bay)
+        out = self._postprocess_maps(prepared, heat, contents, bay)
+        return XrayAssessment(out.regions, replace(out.figures, export=kind), out.heat)
 
     def run(self, frames: np.ndarray) -> XrayAssessment:  # the base class's name for it
         return self.assess(frames)

@@ -327,3 +327,20 @@ def test_binding_needs_the_policy_and_real_held_out_figures_of_that_post(tmp_pat
     synthetic = _with_evaluations(tmp_path / "c", [real | {"kind": "synthetic"}])
     assert binding_checks(synthetic, "ALAKOL", ("completeness",), 0.95) == frozenset()
     assert not proven_at({"evaluations": ["junk", {"kind": "real"}]}, "ALAKOL", "x", 0.0)
+
+
+def test_xray_export_kind_is_told_and_an_inverted_scan_turned_back() -> None:
+    from media_pipeline.vision.xray import XrayAssistModel, export_kind
+    from models.eval.xray_b import EXPORTS, export, scan
+
+    for seed in range(3):
+        s = scan(3100 + seed, concealed=False, height=300)
+        kinds = [export_kind(export(s.transmission, k).astype(np.float32)) for k in EXPORTS]
+        assert kinds == ["raw", "display", "inverted"]
+    model = XrayAssistModel(ModelRegistry(threads=1))
+    clean = scan(3200, concealed=False, height=400)
+    raw = model.assess(export(clean.transmission, "raw16"))
+    inverted = model.assess(export(clean.transmission, "inverted"))
+    assert (raw.figures.export, inverted.figures.export) == ("raw", "inverted")
+    # read as if air were dark, every clean load was "void" (issue 12); turned back, it is not
+    assert not any(r.kind == "void" for r in inverted.regions), inverted.regions
