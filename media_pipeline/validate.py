@@ -243,25 +243,28 @@ def models_from_registry(registry: Any, with_ocr: bool = True) -> Models:
     from media_pipeline.vision.classifier import BayOccupancyClassifier
     from media_pipeline.vision.counter import CargoCounter
     from media_pipeline.vision.nanodet import NanoDetDetector
-    from media_pipeline.vision.registry import ModelError
+    from media_pipeline.vision.registry import ModelError, ModelRegistry
 
     refs: dict[str, tuple[tuple[str, str], ...]] = {}
     missing: dict[str, str] = {}
     probe_frame = np.zeros((1, 64, 64, 3), np.uint8)
     loaded: dict[str, Any] = {}
-    for role, model, call in (
-        ("occupancy", (m := BayOccupancyClassifier(registry)), m.predict),
-        ("counter", (c := CargoCounter(registry)), c.count),
-        ("detector", (d := NanoDetDetector(registry)), d.detect),
+    # the detector runs one frame at a time, where a second thread costs twice the CPU
+    # (bench/pipeline.py): its session gets one
+    single = ModelRegistry(registry.models_dir, threads=1)
+    for role, reg, model, call in (
+        ("occupancy", registry, (m := BayOccupancyClassifier(registry)), m.predict),
+        ("counter", registry, (c := CargoCounter(registry)), c.count),
+        ("detector", single, (d := NanoDetDetector(single)), d.detect),
     ):
-        before = set(registry.models_used())
+        before = set(reg.models_used())
         try:
             call(probe_frame)  # loads and warms the session once, before any real video
         except ModelError as exc:
             missing[role] = str(exc)  # its checks say `unavailable`; require_models refuses
             continue
         loaded[role] = model
-        refs[role] = tuple(sorted(set(registry.models_used()) - before))
+        refs[role] = tuple(sorted(set(reg.models_used()) - before))
     ocr = None
     if with_ocr:
         try:

@@ -19,7 +19,7 @@ from media_pipeline.frames import FrameStats
 from media_pipeline.packets import build
 from media_pipeline.probe import ProbeInfo
 from media_pipeline.validate import validate
-from media_pipeline.vision import Detection, ModelRegistry
+from media_pipeline.vision import BayOccupancyClassifier, CargoCounter, Detection, ModelRegistry
 from media_pipeline.vision.nanodet import NanoDetDetector
 from tests import media
 
@@ -134,8 +134,13 @@ def test_sampler_spreads_frames_and_adds_the_one_at_each_tap() -> None:
 
 
 @functools.cache
-def _detector() -> NanoDetDetector:
-    return NanoDetDetector(ModelRegistry(threads=1))
+def _models() -> Models:
+    """The shipped models: the phase's own model must be there, or its check is unavailable."""
+    registry = ModelRegistry(threads=1)
+    return Models(
+        occupancy=BayOccupancyClassifier(registry), counter=CargoCounter(registry),
+        detector=NanoDetDetector(registry),
+    )  # fmt: skip
 
 
 def _photo_take(tmp: Path, with_person: bool) -> Path:
@@ -163,7 +168,7 @@ def test_unloading_through_validate_finds_people_only_where_they_are(
         phase="unloading", duration=16.0, size=path.stat().st_size, min_seconds=5.0,
         min_seconds_per_place=0.0,
     )  # fmt: skip
-    report = validate(str(path), ctx, Models(detector=_detector()))
+    report = validate(str(path), ctx, _models())
     check = report.check("completeness")
     assert check is not None
     if with_person:
@@ -180,7 +185,7 @@ def test_recount_through_validate_judges_the_frame_at_each_tap(tmp_path: Path) -
         phase="recount", duration=16.0, size=path.stat().st_size, places=3, markers=taps,
         min_seconds=5.0, min_seconds_per_place=0.0,
     )  # fmt: skip
-    report = validate(str(path), ctx, Models(detector=_detector()))
+    report = validate(str(path), ctx, _models())
     check = report.check("recount")
     assert check is not None and check.params.get("presence_taps_without_person") is True
     assert check.params["presence_judged"] == 3
