@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from backend.backup.manifest import BackupError
 from backend.settings import Settings
@@ -99,14 +101,14 @@ def cmd_restore(settings: Settings, src: str) -> int:
 
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: Any) -> None:
     backup = sub.add_parser("backup", help="dump the database and copy/list the evidence objects")
     backup.add_argument("dir", help="a new or empty folder for the backup")
     restore = sub.add_parser("restore", help="restore a backup into an empty database and store")
     restore.add_argument("dir", help="a folder written by `dosmotr backup`")
 
 
-def dispatch(args, settings: Settings) -> int | None:  # type: ignore[no-untyped-def]
+def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
     if args.command == "backup":
         return cmd_backup(settings, args.dir)
     if args.command == "restore":

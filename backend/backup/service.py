@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from backend.backup.evidence import (
+    Reference,
     copy_with_digest,
     file_digest,
     local_object_keys,
@@ -110,7 +111,9 @@ async def backup(dest: Path, dsn: str, store: ObjectStore, store_spec: str,
     return manifest
 
 
-async def _copy_local_objects(store: LocalObjectStore, refs: dict, dest: Path) -> list[EvidenceObject]:  # type: ignore[type-arg]
+async def _copy_local_objects(
+    store: LocalObjectStore, refs: dict[str, Reference], dest: Path
+) -> list[EvidenceObject]:
     objects = []
     for key in await asyncio.to_thread(lambda: list(local_object_keys(store.root))):
         info = await store.stat(key)
@@ -133,8 +136,11 @@ async def _copy_local_objects(store: LocalObjectStore, refs: dict, dest: Path) -
     return objects
 
 
-async def _list_remote_objects(store: ObjectStore, refs: dict) -> list[EvidenceObject]:  # type: ignore[type-arg]
-    objects, missing = [], []
+async def _list_remote_objects(
+    store: ObjectStore, refs: dict[str, Reference]
+) -> list[EvidenceObject]:
+    objects: list[EvidenceObject] = []
+    missing: list[str] = []
     for key in sorted(refs):
         info = await store.stat(key)
         if info is None:
