@@ -10,6 +10,11 @@ export const ROLES = ['inspector', 'idk_operator', 'post_head', 'auditor', 'inte
 export const POST_ROLES = ['inspector', 'idk_operator', 'post_head'];
 export const KINDS = ['road', 'rail'];
 
+/** A checkbox sized for a finger (the stylesheet's input rule makes fields full width). */
+export function checkbox(id, checked, dataset = {}) {
+  return h('input', { id, type: 'checkbox', checked, dataset, style: { width: '32px', minHeight: '32px', height: '32px', flex: 'none' } });
+}
+
 export function field(label, input) {
   return h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
 }

@@ -2,7 +2,7 @@
 // and nowhere else until it is changed; the server ends every other session of the user.
 
 import { ApiError, api, saveSession, session } from '../api.js';
-import { registerDevice } from '../device.js';
+import { needsDevice, registerDevice } from '../device.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
 import { errorLine, showError } from './common.js';
@@ -28,7 +28,7 @@ export async function render(root, params, ctx) {
       await api('/api/auth/password', { method: 'POST', json: { current_password: current.value, new_password: next.value } });
       const s = await session();
       await saveSession({ ...s, user: { ...s.user, must_change_password: false } });
-      if (['inspector', 'post_head'].includes(s.user.role)) {
+      if (needsDevice(s.user)) {
         try {
           await registerDevice(); // refused while the one-time password was in use
         } catch {

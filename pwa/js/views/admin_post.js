@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { errorLine, problemCard, showError } from './common.js';
-import { field, kindSelect, parseJson, problemText } from './admin_common.js';
+import { checkbox, field, kindSelect, parseJson, problemText } from './admin_common.js';
 
 export const NAME = 'admin_post';
 
@@ -16,7 +16,7 @@ function json(value) {
 function postForm(post, onSaved) {
   const name = h('input', { id: 'edit-post-name', value: post.name, maxlength: '200' });
   const kind = kindSelect('edit-post-kind', post.kind);
-  const idk = h('input', { id: 'edit-post-idk', type: 'checkbox', checked: post.has_idk });
+  const idk = checkbox('edit-post-idk', post.has_idk);
   const fence = h('textarea', { id: 'edit-post-geofence', rows: 6, spellcheck: 'false', class: 'mono' });
   fence.value = json(post.geofence);
   const error = errorLine('post-edit-error');

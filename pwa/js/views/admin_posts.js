@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { errorLine, problemCard, showError } from './common.js';
-import { field, kindSelect, parseJson, problemText } from './admin_common.js';
+import { checkbox, field, kindSelect, parseJson, problemText } from './admin_common.js';
 
 export const NAME = 'admin_posts';
 
@@ -13,7 +13,7 @@ function createForm(onCreated) {
   const code = h('input', { id: 'post-code', required: true, autocapitalize: 'characters', spellcheck: 'false', maxlength: '32' });
   const name = h('input', { id: 'post-name', required: true, maxlength: '200' });
   const kind = kindSelect('post-kind', 'road');
-  const idk = h('input', { id: 'post-idk', type: 'checkbox' });
+  const idk = checkbox('post-idk', false);
   const fence = h('textarea', { id: 'post-geofence', rows: 6, required: true, spellcheck: 'false', class: 'mono' });
   const error = errorLine('post-create-error');
   const submit = h('button', { class: 'btn primary', type: 'submit', id: 'post-create-submit' }, t('admin.posts.create'));

@@ -5,14 +5,12 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { errorLine, hashQuery, problemCard, showError } from './common.js';
-import { field, problemText } from './admin_common.js';
+import { checkbox, field, problemText } from './admin_common.js';
 
 export const NAME = 'admin_shift';
 
 function shiftForm(shift) {
-  const boxes = shift.inspectors.map((i) => h('input', {
-    type: 'checkbox', id: `shift-${i.id}`, checked: i.on_shift, dataset: { inspector: i.id, login: i.login },
-  }));
+  const boxes = shift.inspectors.map((i) => checkbox(`shift-${i.id}`, i.on_shift, { inspector: i.id, login: i.login }));
   const error = errorLine('shift-error');
   const saved = h('p', { class: 'card ok', id: 'shift-saved', role: 'status', hidden: true });
   return h('form', { class: 'card', id: 'shift', dataset: { post: shift.post_code }, onsubmit: async (e) => {
@@ -43,11 +41,14 @@ function shiftForm(shift) {
 export async function render(root, params, ctx) {
   const body = h('div', { id: 'shift-body' });
   root.append(h('h1', {}, t('admin.shift.title')), h('p', { class: 'muted' }, t('admin.shift.hint')));
+  let latest = 0;
   const show = async (code) => {
+    const turn = ++latest; // a slower answer for a post picked earlier must not overwrite
     try {
-      mount(body, shiftForm(await api(`/api/posts/${encodeURIComponent(code)}/shift`)));
+      const shift = await api(`/api/posts/${encodeURIComponent(code)}/shift`);
+      if (turn === latest) mount(body, shiftForm(shift));
     } catch (err) {
-      mount(body, problemCard(err));
+      if (turn === latest) mount(body, problemCard(err));
     }
   };
   const own = ctx.session.user.post_id;

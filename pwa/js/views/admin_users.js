@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { errorLine, problemCard, showError } from './common.js';
-import { POST_ROLES, field, otpCard, postSelect, problemText, roleSelect } from './admin_common.js';
+import { POST_ROLES, checkbox, field, otpCard, postSelect, problemText, roleSelect } from './admin_common.js';
 
 export const NAME = 'admin_users';
 
@@ -51,7 +51,7 @@ function editForm(user, posts, onSaved, onCancel) {
   const name = h('input', { id: 'edit-name', value: user.name, maxlength: '200' });
   const role = roleSelect('edit-role', user.role);
   const post = postSelect('edit-post', posts, user.post_code);
-  const active = h('input', { id: 'edit-active', type: 'checkbox', checked: user.active });
+  const active = checkbox('edit-active', user.active);
   const error = errorLine('user-edit-error');
   const syncPost = () => { post.disabled = !POST_ROLES.includes(role.value); };
   role.addEventListener('change', syncPost);
