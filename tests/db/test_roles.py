@@ -66,6 +66,10 @@ async def app_conn(app_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     "TRUNCATE audit_events",
     "DROP TABLE audit_events",
     "SET session_replication_role = replica",  # would silence every trigger
+    "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql "
+    "AS $$ BEGIN RETURN NEW; END $$",
+    "DROP FUNCTION audit_events_append_only() CASCADE",
+    "SET ROLE postgres",
     "CREATE TABLE shadow (x int)",
     "DELETE FROM schema_migrations",
 ])
