@@ -106,8 +106,14 @@ class EmbeddedPostgres:
 
 
 def _is_alive(pid: int) -> bool:
+    """A live Python process: pgserver's users are Python processes, so a PID reused by some
+    other program (common in containers, where PIDs are small) does not count."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        program = " ".join([process.name(), *process.cmdline()[:1]]).lower()
+        return "python" in program or "dosmotr" in program
     except psutil.Error:
         return False
 
