@@ -40,7 +40,30 @@ def trainer_args(doc: str | None, frames_help: str, max_steps: int, name: str) -
     ap.add_argument("--minutes", type=float, default=10.0, help="training-loop wall-time budget")
     ap.add_argument("--max-steps", type=int, default=max_steps)
     ap.add_argument("--out", type=Path, default=MODELS_DIR / name)
+    ap.add_argument("--post-code", help="the post whose footage --frames/--holdout-frames are "
+                    "(dosmotr training export --post): the held-out figure is recorded for it")
     return ap.parse_args()
+
+
+def real_evaluations(args: argparse.Namespace, real: dict[str, Any] | None, metric: str,
+                     key: str) -> list[dict[str, Any]]:
+    """The manifest's `evaluations` entry for the real held-out frames, which the pipeline
+    reads to decide whether a post may make the model's check binding
+    (media_pipeline.vision.registry.binding_checks)."""
+    if not real or not args.holdout_frames:
+        return []
+    entry: dict[str, Any] = {"dataset": str(args.holdout_frames), "kind": "real", "metric": metric,
+                             "value": real[key], "n": int(real["n"]),
+                             "date": dt.date.today().isoformat(), "script": "models/training"}
+    if args.post_code:
+        entry["post_code"] = str(args.post_code).upper()
+    return [entry]
+
+
+def licence(args: argparse.Namespace) -> str:
+    if args.frames:
+        return "Apache-2.0 (trained by Dosmotr on synthetic data and a post's own labelled frames)"
+    return "Apache-2.0 (trained by Dosmotr on synthetic data only)"
 
 
 def to_input(frame_rgb: np.ndarray, size: int) -> np.ndarray:

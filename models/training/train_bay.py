@@ -150,6 +150,7 @@ def main() -> None:
                                   "confusion_axes": "rows true, columns predicted, label order",
                                   "holdout_accuracy_by_kind": by_kind, "train_steps": steps,
                                   "batch": 48}
+    real = None
     if args.holdout_frames:
         real = evaluate(session, *load_real(args.holdout_frames))
         real.pop("pred")
@@ -168,7 +169,8 @@ def main() -> None:
             thresholds={"empty_below": scenes.EMPTY_BELOW, "loaded_from": scenes.LOADED_FROM},
             train_fill_ranges=scenes.FILL_RANGES),
         "metrics": metrics,
-        "licence": "Apache-2.0 (trained by Dosmotr on synthetic data only)",
+        "evaluations": common.real_evaluations(args, real, "end_state_accuracy", "empty_vs_not_accuracy"),
+        "licence": common.licence(args),
     }
     common.write_manifest(args.out, manifest)
     write_bay_card(args.out, json.loads((args.out / "manifest.json").read_text()))

@@ -173,6 +173,7 @@ def main() -> None:
         "holdout_within_1": res["within_1"], "holdout_n": res["n"],
         "holdout_mae_by_kind": by_kind, "by_true_count": by_count, "train_steps": steps,
         "batch": 32, "confusion": None}
+    real = None
     if args.holdout_frames:
         real = evaluate(session, *load_real(args.holdout_frames))
         real.pop("pred")
@@ -190,7 +191,8 @@ def main() -> None:
                                "holdout": [scenes.HOLDOUT_SEED_BASE, 2**31 - 1]},
             max_places=scenes.MAX_PLACES),
         "metrics": metrics,
-        "licence": "Apache-2.0 (trained by Dosmotr on synthetic data only)",
+        "evaluations": common.real_evaluations(args, real, "places_within_tolerance", "within_1"),
+        "licence": common.licence(args),
     }
     common.write_manifest(args.out, manifest)
     write_counter_card(args.out, json.loads((args.out / "manifest.json").read_text()))
