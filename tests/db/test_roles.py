@@ -157,6 +157,29 @@ async def test_embedded_database_has_an_owner_and_an_app_role() -> None:
             await app.close()
         again = await server.ensure_database()  # a restart: same roles, same database
         assert (again.app_dsn, again.migrate_dsn) == (db.app_dsn, db.migrate_dsn)
+
+        # A data dir from before the roles: its database belongs to the superuser, who keeps
+        # migrating it; the app still connects as the app role and gets its grants.
+        admin = await asyncpg.connect(server.admin_dsn())
+        try:
+            await admin.execute('CREATE DATABASE "legacy"')
+        finally:
+            await admin.close()
+        legacy = await server.ensure_database("legacy")
+        owner = await connect(legacy.migrate_dsn)
+        try:
+            assert await owner.fetchval("SELECT current_user") == "postgres"
+            await migrate(owner, app_role=APP_ROLE)
+        finally:
+            await owner.close()
+        app = await connect(legacy.app_dsn)
+        try:
+            assert await app.fetchval("SELECT current_user") == APP_ROLE
+            assert await app.fetchval("SELECT count(*) FROM audit_events") >= 0
+            with pytest.raises(REFUSED):
+                await app.execute("TRUNCATE audit_events")
+        finally:
+            await app.close()
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
