@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -90,28 +91,43 @@ async def _query(data: Path, sql: str) -> list[asyncpg.Record]:
             db.server.cleanup()
 
 
+@dataclass
+class Made:
+    """A data dir with demo data and a recording, and its backup."""
+
+    data: Path
+    backup: Path
+    verified: str  # `dosmotr audit verify` output before the backup
+    before: dict[str, str]  # object key -> sha256 of the store's bytes
+    rec_id: str
+    video_sha: str
+    secrets: bytes
+
+
 @pytest.fixture(scope="module")
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="dosmotr-backup-"))
-    path.chmod(0o755)  # pgserver (as root) runs PostgreSQL as its own user under this folder
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def made() -> Iterator[Made]:
+    root = Path(tempfile.mkdtemp(prefix="dosmotr-backup-"))
+    root.chmod(0o755)  # pgserver (as root) runs PostgreSQL as its own user under this folder
+    try:
+        data, backup = root / "var", root / "backup"
+        seeded = _cli(data, "seed-demo")
+        assert seeded.returncode == 0, seeded.stderr
+        rec_id, video_sha = asyncio.run(_add_recording(data))
+        before = _store_digests(data)
+        assert len(before) >= 3 and any(k.startswith("recordings/") for k in before)
+        verified = _cli(data, "audit", "verify")
+        assert verified.returncode == 0 and "audit chain ok" in verified.stdout
+        load_secrets(Settings.from_env({"DOSMOTR_DATA_DIR": str(data)}))  # as `serve` makes them
+        written = _cli(data, "backup", str(backup))
+        assert written.returncode == 0, written.stderr
+        yield Made(data, backup, verified.stdout, before, rec_id, video_sha,
+                   (data / "secrets.json").read_bytes())
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
-def test_backup_wipe_restore_verifies(root: Path) -> None:
-    data, backup = root / "var", root / "backup"
-    seeded = _cli(data, "seed-demo")
-    assert seeded.returncode == 0, seeded.stderr
-    rec_id, video_sha = asyncio.run(_add_recording(data))
-    before = _store_digests(data)
-    assert len(before) >= 3 and any(k.startswith("recordings/") for k in before)
-    verified = _cli(data, "audit", "verify")
-    assert verified.returncode == 0 and "audit chain ok" in verified.stdout
-    load_secrets(Settings.from_env({"DOSMOTR_DATA_DIR": str(data)}))  # as `serve` makes them
-    secrets = (data / "secrets.json").read_bytes()
-
-    made = _cli(data, "backup", str(backup))
-    assert made.returncode == 0, made.stderr
+def test_backup_wipe_restore_verifies(made: Made) -> None:
+    data, backup, before, video_sha = made.data, made.backup, made.before, made.video_sha
     manifest = json.loads((backup / "manifest.json").read_text())
     listed = {o["key"]: o for o in manifest["objects"]}
     assert {k: o["sha256"] for k, o in listed.items()} == before
@@ -130,10 +146,10 @@ def test_backup_wipe_restore_verifies(root: Path) -> None:
     assert restored.returncode == 0, restored.stderr
     after = _cli(data, "audit", "verify")
     assert after.returncode == 0, after.stdout + after.stderr
-    assert after.stdout == verified.stdout  # same length, same head
+    assert after.stdout == made.verified  # same length, same head
     assert _store_digests(data) == before
-    assert (data / "secrets.json").read_bytes() == secrets
-    rows = asyncio.run(_query(data, f"SELECT sha256 FROM recordings WHERE id = '{rec_id}'"))
+    assert (data / "secrets.json").read_bytes() == made.secrets
+    rows = asyncio.run(_query(data, f"SELECT sha256 FROM recordings WHERE id = '{made.rec_id}'"))
     assert rows[0]["sha256"] == video_sha == _sha(data / "objects" / video["key"])
     # Every digest the restored database records matches its object's bytes.
     scans = asyncio.run(_query(data, "SELECT image_key, image_sha256 FROM idk_scans"))
@@ -144,13 +160,11 @@ def test_backup_wipe_restore_verifies(root: Path) -> None:
     # Restoring over live data is refused and changes nothing.
     twice = _cli(data, "restore", str(backup))
     assert twice.returncode == 1 and "not empty" in twice.stderr
-    assert _cli(data, "audit", "verify").stdout == verified.stdout
+    assert _cli(data, "audit", "verify").stdout == made.verified
 
 
-def test_a_damaged_backup_is_refused_before_anything_is_written(root: Path) -> None:
-    backup, damaged, data = root / "backup", root / "damaged", root / "var2"
-    if not (backup / "manifest.json").exists():
-        pytest.fail("runs after test_backup_wipe_restore_verifies (same module)")
+def test_a_damaged_backup_is_refused_before_anything_is_written(made: Made) -> None:
+    backup, damaged, data = made.backup, made.backup.parent / "damaged", made.backup.parent / "var2"
     shutil.copytree(backup, damaged)
     manifest = json.loads((damaged / "manifest.json").read_text())
     victim = damaged / "objects" / manifest["objects"][0]["key"]
