@@ -55,5 +55,6 @@ function card(scan) {
         ? h('span', { class: 'badge warn', dataset: { mark: 'unlinked' } }, t('idk_queue.unlinked'))
         : h('span', { class: 'badge' }, t('idk_queue.linked', { n: scan.linked_declaration_ids.length })),
       a && a.flagged ? h('span', { class: 'badge corridor-red' }, t('idk_queue.model_flagged')) : null,
+      scan.wagon_number_invalid ? h('span', { class: 'badge warn', dataset: { mark: 'wagon-invalid' } }, t('idk_queue.wagon_invalid')) : null,
       a ? null : h('span', { class: 'muted small' }, t('idk_queue.model_pending'))));
 }

@@ -3,7 +3,7 @@
 // post heads and auditors see the same screen read-only. The conclusion form opens as PDF.
 
 import { api } from '../api.js';
-import { formatBytes, formatDateTime, formatNumber, t } from '../i18n.js';
+import { formatBytes, formatDateTime, formatNumber, has, t } from '../i18n.js';
 import { openDocument } from '../media.js';
 import { h, mount } from '../ui.js';
 import { backLink, errorLine, failureText, problemCard, showError } from './common.js';
@@ -40,7 +40,7 @@ export async function render(root, { id }, ctx) {
         h('div', { class: 'scan-side' },
           editable ? verdictCard(scan, () => viewer.areas(), load) : verdictDone(scan),
           conclusionCard(scan),
-          modelCard(a),
+          modelCard(a, scan),
           h('div', { id: 'links-slot' }),
           factsCard(scan))));
     const slot = body.querySelector('#links-slot');
@@ -96,7 +96,28 @@ function conclusionCard(scan) {
     note);
 }
 
-function modelCard(a) {
+/** A consistency check in the reader's language, from its figures (not the server's text). */
+function checkText(k) {
+  const params = { score: formatNumber(k.score, 2), observed: formatNumber(k.observed ?? 0, 0), declared: formatNumber(k.declared ?? 0, 0) };
+  if (k.name === 'loaded') params.observed = formatNumber(100 * (k.observed ?? 0), 0);
+  if (k.name === 'homogeneous') params.observed = formatNumber(k.observed ?? 0, 2);
+  const bad = k.score < 0.5 ? '.bad' : '';
+  return has(`idk_scan.check.${k.name}${bad}`) ? t(`idk_scan.check.${k.name}${bad}`, params) : k.name;
+}
+
+/** Why there is no consistency score: nothing linked, or nothing declared the image can show. */
+function consistencyNote(a) {
+  const c = a.consistency;
+  if (c.score != null) return t(c.score >= 0.5 ? 'idk_scan.consistency_agrees' : 'idk_scan.consistency_disagrees');
+  return t(a.declaration_ids.length ? 'idk_scan.consistency_nothing' : 'idk_scan.consistency_no_declaration');
+}
+
+function reasonText(reason) {
+  const [kind, name] = reason.split(':');
+  return has(`idk_scan.reason.${kind}.${name}`) ? t(`idk_scan.reason.${kind}.${name}`) : reason;
+}
+
+function modelCard(a, scan) {
   const box = h('section', { class: 'card', id: 'model-card' }, h('h2', {}, t('idk_scan.model_title')));
   if (!a) {
     box.append(h('p', { class: 'muted' }, t('idk_scan.model_pending')));
@@ -106,10 +127,35 @@ function modelCard(a) {
   box.append(...[
     h('div', { class: 'row' },
       h('span', { class: `badge ${a.flagged ? 'corridor-red' : 'status-finished'}` }, t(a.flagged ? 'idk_scan.model_flagged' : 'idk_scan.model_ok')),
-      h('span', { class: 'muted small' }, a.model.name)),
-    h('p', {}, t('idk_scan.consistency', { score: c.score == null ? '—' : formatNumber(c.score, 2) }), ' ', h('span', { class: 'muted small' }, c.detail)),
-    c.checks.length ? h('ul', { class: 'plain-list small' }, c.checks.map((k) => h('li', {}, h('strong', {}, k.name), ` ${formatNumber(k.score, 2)} · ${k.detail}`))) : null,
-    a.reasons.length ? h('p', { class: 'small' }, a.reasons.join(' · ')) : null].filter(Boolean));
+      h('span', { class: 'muted small' }, a.model.name),
+      scan.assessment_version ? h('span', { class: 'muted small', id: 'model-version', dataset: { version: String(scan.assessment_version) } },
+        t('idk_scan.model_version', { n: scan.assessment_version, at: formatDateTime(a.assessed_at) })) : null),
+    h('p', { id: 'consistency', dataset: { score: c.score == null ? '' : String(c.score) } },
+      t('idk_scan.consistency', { score: c.score == null ? '—' : formatNumber(c.score, 2) }), ' ', h('span', { class: 'muted small' }, consistencyNote(a))),
+    c.checks.length ? h('ul', { class: 'plain-list small' }, c.checks.map((k) => h('li', { dataset: { check: k.name } }, checkText(k)))) : null,
+    a.reasons.length ? h('p', { class: 'small' }, a.reasons.map(reasonText).join(' · ')) : null,
+    scan.assessment_version > 1 ? historyBox(scan) : null].filter(Boolean));
+  return box;
+}
+
+/** Every version of the assessment (a new one each time the linked declarations changed). */
+function historyBox(scan) {
+  const list = h('ol', { class: 'plain-list small', id: 'model-history-list' });
+  const box = h('details', { id: 'model-history' }, h('summary', {}, t('idk_scan.model_history')), list);
+  box.addEventListener('toggle', async () => {
+    if (!box.open || list.childElementCount) return;
+    try {
+      const versions = await api(`/api/idk/scans/${encodeURIComponent(scan.id)}/assessments`);
+      mount(list, versions.map((v) => h('li', { dataset: { version: String(v.version), why: v.why } },
+        t('idk_scan.history_line', {
+          n: v.version, at: formatDateTime(v.created_at),
+          why: has(`idk_scan.why.${v.why}`) ? t(`idk_scan.why.${v.why}`) : v.why,
+          score: v.assessment.consistency.score == null ? '—' : formatNumber(v.assessment.consistency.score, 2),
+        }))));
+    } catch (err) {
+      mount(list, h('li', { class: 'error' }, failureText(err)));
+    }
+  });
   return box;
 }
 
@@ -123,5 +169,7 @@ function factsCard(scan) {
     [t('idk_scan.image'), `${scan.width}×${scan.height}${scan.bit_depth ? ` · ${t('idk_scan.bits', { n: scan.bit_depth })}` : ''} · ${formatBytes(scan.image_size)}`],
   ].filter(Boolean);
   return h('section', { class: 'card' }, h('h2', {}, t('idk_scan.facts')),
+    scan.wagon_number_invalid
+      ? h('p', { class: 'card warn', id: 'wagon-invalid', role: 'status' }, t('idk_scan.wagon_invalid', { wagon: scan.wagon_number })) : null,
     h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
 }
