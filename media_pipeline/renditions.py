@@ -17,7 +17,8 @@ from media_pipeline.packets import read_packets
 from media_pipeline.probe import probe
 
 TILE_SIDE = 240
-_COLOURS = {"pass": (40, 160, 60), "warn": (230, 160, 0), "fail": (210, 40, 40)}  # RGB
+_COLOURS = {"pass": (40, 160, 60), "warn": (230, 160, 0), "fail": (210, 40, 40),
+            "unavailable": (120, 120, 120)}  # RGB; a check that could not run is grey
 
 
 def _beside(src: Path, suffix: str, out_dir: Path | None) -> Path:

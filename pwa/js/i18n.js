@@ -71,3 +71,59 @@ export function formatClock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
+
+function locale() {
+  return lang === 'kk' ? 'kk-KZ' : lang;
+}
+
+/**
+ * A message with a count in the language's plural form. The key itself is the general
+ * ("other") form; `key.one`, `key.few`, `key.many` are the forms Intl.PluralRules names, where
+ * the language has them. The count is {n} in the text: plural('gate.more', 3) → "и ещё 3 проблемы".
+ */
+export function plural(key, n, params = {}) {
+  const form = new Intl.PluralRules(locale()).select(Number(n));
+  return t(has(`${key}.${form}`) ? `${key}.${form}` : key, { ...params, n: formatNumber(Number(n), 1) });
+}
+
+function named(kind, value) {
+  // parameters whose values are codes themselves are shown by their own catalogue entry
+  const known = (key) => has(key);
+  if ((kind === 'check' || kind === 'checks') && known(`check.${value}`)) return t(`check.${value}`);
+  if (kind === 'phase' && known(`phase.${value}`)) return t(`phase.${value}`);
+  if (kind === 'verdict' && known(`verdict.${value}`)) return t(`verdict.${value}`);
+  if (kind === 'model' && known(`model.${value}`)) return t(`model.${value}`);
+  if (kind === 'status' && known(`inspection_status.${value}`)) return t(`inspection_status.${value}`);
+  if (kind === 'unmet' && known(`gate.${value}`)) return t(`gate.${value}`);
+  return value;
+}
+
+function localValue(name, value) {
+  if (typeof value === 'number') return formatNumber(value, 1);
+  if (typeof value !== 'string') return String(value);
+  if (name === 'checks' || name === 'unmet') return value.split(',').filter(Boolean).map((v) => named(name, v)).join(', ');
+  return named(name, value);
+}
+
+/** A finding's params ready for its message: numbers formatted, codes named in this language. */
+export function localParams(params = {}) {
+  const out = {};
+  for (const [name, value] of Object.entries(params || {})) out[name] = localValue(name, value);
+  return out;
+}
+
+/**
+ * The text of a coded finding under `key` (in its plural form when params.count is a number),
+ * or null when the catalogue has no entry for it: the caller then decides whether the server's
+ * free text may be shown (serverText).
+ */
+export function codeText(key, params = {}) {
+  if (!key || !has(key)) return null;
+  const local = localParams(params);
+  return typeof (params || {}).count === 'number' ? plural(key, params.count, local) : t(key, local);
+}
+
+/** Server free text is Russian (alerts) or English (details): shown only in that language. */
+export function serverText(text, textLang) {
+  return text && lang === textLang ? text : null;
+}

@@ -72,3 +72,16 @@ def test_poster_and_contact_sheet_with_check_marks(tmp_path) -> None:  # type: i
 def test_the_original_is_never_overwritten(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="overwrite"):
         renditions._beside(tmp_path / "take.mp4", ".mp4", None)
+
+
+def test_contact_sheet_draws_a_check_that_could_not_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = _copy("unloading.mp4", tmp_path)
+    report = build_report([
+        result("probe", "pass", 1, 1, "ok"),
+        result("completeness", "unavailable", 0, 0.5, "model missing", code="model_unavailable"),
+    ])  # fmt: skip
+    assert report.verdict == "unavailable"
+    sheet = cv2.imread(str(renditions.contact_sheet(src, report, cols=2, rows=1)))
+    assert sheet is not None
+    header = sheet[:34].reshape(-1, 3)  # BGR; the grey label of the unavailable check
+    assert ((header == (120, 120, 120)).all(axis=1)).sum() > 20

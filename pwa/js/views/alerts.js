@@ -2,7 +2,7 @@
 // Opening an alert marks it read and shows the screen it links to.
 
 import { api } from '../api.js';
-import { formatDateTime, t } from '../i18n.js';
+import { codeText, formatDateTime, has, localParams, serverText, t } from '../i18n.js';
 import { setUnread } from '../nav.js';
 import { h, mount } from '../ui.js';
 import { failureText, problemCard } from './common.js';
@@ -12,6 +12,16 @@ export const NAME = 'alerts';
 /** An alert's link ("/declarations/ID") as the app's hash route. */
 export function linkHash(link) {
   return typeof link === 'string' && link.startsWith('/') && !link.startsWith('//') ? `#${link}` : null;
+}
+
+/** An alert's title and body in the reader's language from its code and params; the server's
+ * Russian title and body only on the Russian screen when no code is known. */
+export function alertText(a) {
+  const code = a.code || a.kind;
+  const title = has(`alert.${code}.title`) ? t(`alert.${code}.title`, localParams(a.params))
+    : serverText(a.title, 'ru') ?? t('alert.generic.title');
+  const body = codeText(`alert.${code}.body`, a.params) ?? serverText(a.body, 'ru');
+  return { title, body };
 }
 
 export async function render(root, params, ctx) {
@@ -43,11 +53,12 @@ export async function render(root, params, ctx) {
     mount(list, h('ul', { class: 'alert-list plain-list' }, alerts.map((a) => {
       const status = h('span', { class: 'small error', hidden: true });
       const target = linkHash(a.link);
-      return h('li', { class: `card alert${a.read_at ? ' read' : ' unread'}`, dataset: { id: a.id, kind: a.kind } },
+      const text = alertText(a);
+      return h('li', { class: `card alert${a.read_at ? ' read' : ' unread'}`, dataset: { id: a.id, kind: a.kind, code: a.code || a.kind } },
         h('div', { class: 'row spread' },
-          h('strong', {}, a.title),
+          h('strong', {}, text.title),
           h('span', { class: 'muted small' }, formatDateTime(a.created_at), a.post_code ? ` · ${a.post_code}` : '')),
-        h('p', { class: 'alert-body' }, a.body),
+        text.body ? h('p', { class: 'alert-body' }, text.body) : null,
         h('div', { class: 'row' },
           target ? h('button', { class: 'btn primary', type: 'button', dataset: { open: a.id }, onclick: async () => {
             if (!a.read_at) await read(a).catch(() => null);

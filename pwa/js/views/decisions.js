@@ -5,7 +5,8 @@
 import { api } from '../api.js';
 import { formatDateTime, t } from '../i18n.js';
 import { h } from '../ui.js';
-import { gateList, problemCard } from './common.js';
+import { problemCard } from './common.js';
+import { gateConditions } from './release.js';
 
 export const NAME = 'decisions';
 
@@ -33,6 +34,6 @@ function item(a) {
         h('span', { class: `badge ${a.allowed ? 'status-finished' : 'warn'}` }, t(a.allowed ? 'decisions.may_release' : 'decisions.blocked', { n: a.unmet.length })))),
     h('div', { class: 'muted' }, t(`procedure.${d.procedure}`), ' · ', formatDateTime(d.created_at),
       d.inspection_status ? ` · ${t(`inspection_status.${d.inspection_status}`)}` : ''),
-    gateList(a.conditions),
+    gateConditions(a.conditions),
     h('a', { class: 'btn primary', href: `#/declarations/${encodeURIComponent(d.id)}` }, t('decisions.decide')));
 }

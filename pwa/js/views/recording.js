@@ -61,7 +61,7 @@ export async function render(root, { id }, ctx) {
     h('div', { class: 'player-grid' },
       h('div', { class: 'player-main' },
         h('section', { class: 'card video-card' }, video, source, line.element),
-        reportCard(rec, seek),
+        reportCard(rec, seek, { canRevalidate: role === 'post_head' || role === 'admin' }),
         contactSheet(rec)),
       h('div', { class: 'player-side' },
         map.element,

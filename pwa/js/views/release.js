@@ -3,9 +3,9 @@
 // ordering an inspection. A 409 names the unmet conditions; they are listed and marked.
 
 import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { codeText, plural, serverText, t } from '../i18n.js';
 import { h } from '../ui.js';
-import { errorLine, failureText, gateList, reasonForm, showError } from './common.js';
+import { errorLine, failureText, reasonForm, showError } from './common.js';
 
 const MIN_OVERRIDE = 20;
 const MIN_REASON = 10;
@@ -15,14 +15,44 @@ function path(id, action) {
   return `/api/declarations/${encodeURIComponent(id)}/${action}`;
 }
 
+/** Why a condition is (un)met, in the reader's language: its reason code and params; the
+ * server's English detail only where no code is known and the screen is English. */
+export function conditionReason(c) {
+  const text = (c.reason ? codeText(`gate.reason.${c.reason}`, c.params) : null) ?? serverText(c.detail, 'en');
+  const more = c.params && c.params.problems > 1 ? plural('gate.more', c.params.problems - 1) : null;
+  return [text, more].filter(Boolean).join(' ');
+}
+
+/** Every gate condition, met or not, with its reason; `highlight` marks refused ones. */
+export function gateConditions(conditions, { highlight = [] } = {}) {
+  return h('ul', { class: 'gate-list' }, conditions.map((c) => h('li', {
+    class: `gate-item ${c.met ? 'met' : 'unmet'}${highlight.includes(c.code) ? ' flagged' : ''}`,
+    dataset: { code: c.code, met: String(c.met), reason: c.reason || '' },
+  },
+  h('span', { class: 'gate-mark', 'aria-hidden': 'true' }, c.met ? '✓' : '✗'),
+  h('span', { class: 'gate-text' },
+    h('strong', {}, t(`gate.${c.code}`)), ' ',
+    h('span', { class: 'sr-only' }, t(c.met ? 'gate.met' : 'gate.unmet')),
+    h('span', { class: 'muted small gate-detail' }, conditionReason(c))))));
+}
+
+function gateBadge(declaration, gate) {
+  // once decided, the gate is history: say what was decided, not that conditions are unmet
+  if (DECIDED.includes(declaration.status)) {
+    return h('span', { class: 'badge status-finished', id: 'gate-allowed', dataset: { decided: declaration.status } },
+      t(`gate.decided.${declaration.status}`));
+  }
+  return h('span', { class: `badge ${gate.allowed ? 'status-finished' : 'warn'}`, id: 'gate-allowed' },
+    t(gate.allowed ? 'gate.allowed' : 'gate.not_allowed'));
+}
+
 /** The gate and, for the post head of an undecided declaration, the decision forms. */
 export function decisionPanel(declaration, gate, { canDecide, reload }) {
-  const gateBox = h('div', { id: 'gate' }, gateList(gate.conditions));
+  const gateBox = h('div', { id: 'gate' }, gateConditions(gate.conditions));
   const panel = h('section', { class: 'card', id: 'gate-card' },
     h('div', { class: 'row spread' },
       h('h2', {}, t('gate.title')),
-      h('span', { class: `badge ${gate.allowed ? 'status-finished' : 'warn'}`, id: 'gate-allowed' },
-        t(gate.allowed ? 'gate.allowed' : 'gate.not_allowed'))),
+      gateBadge(declaration, gate)),
     gateBox);
   if (!canDecide || DECIDED.includes(declaration.status)) return panel;
 
@@ -39,12 +69,12 @@ export function decisionPanel(declaration, gate, { canDecide, reload }) {
   const showUnmet = (err) => {
     const unmet = (err.body && err.body.unmet) || [];
     const hard = (err.body && err.body.not_overridable) || [];
-    gateBox.replaceChildren(gateList(gate.conditions, { highlight: unmet }));
+    gateBox.replaceChildren(gateConditions(gate.conditions, { highlight: unmet }));
     refusal.replaceChildren(
       h('strong', {}, t(err.status === 422 ? 'release.not_overridable' : 'release.refused_title')),
       h('ul', { class: 'unmet-list', id: 'unmet-list' }, (hard.length ? hard : unmet).map((code) => h('li', { dataset: { code } },
         h('strong', {}, t(`gate.${code}`)), ' ',
-        h('span', { class: 'muted small' }, (gate.conditions.find((c) => c.code === code) || {}).detail || '')))),
+        h('span', { class: 'muted small' }, conditionReason(gate.conditions.find((c) => c.code === code) || {}))))),
       err.status === 409 && !hard.length ? h('p', {}, t('release.override_possible', { n: MIN_OVERRIDE })) : null);
     refusal.hidden = false;
     overrideBox.hidden = false;
