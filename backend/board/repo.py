@@ -13,9 +13,14 @@ SELECT i.id, i.declaration_id, i.status, i.reasons, i.started_at, i.finished_at,
        u.name AS inspector_name, d.number, d.procedure, d.corridor, d.status AS declaration_status,
        d.vehicle_plate,
        (SELECT coalesce(sum(l.places), 0) FROM declaration_lines l
-        WHERE l.declaration_id = d.id) AS places_declared
+        WHERE l.declaration_id = d.id) AS places_declared,
+       -- the policy version the inspection was created under (as the gate reads it), else the
+       -- one in force; `policy_key` names it so the service converts each version once
+       coalesce(v.version, p.policy_version) AS policy_key, coalesce(v.policy, p.policy) AS policy
 FROM inspections i
 JOIN declarations d ON d.id = i.declaration_id
+JOIN posts p ON p.code = i.post_code
+LEFT JOIN policy_versions v ON v.post_code = i.post_code AND v.version = i.policy_version
 LEFT JOIN users u ON u.id = i.inspector_id
 WHERE i.post_code = $1
   AND (i.status <> 'finished' OR d.status NOT IN ('released', 'refused'))

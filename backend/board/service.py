@@ -70,9 +70,12 @@ def _phase(phase: str, policy: Policy, places: int, rec: Any) -> BoardPhase:
 
 async def board(conn: asyncpg.Connection, actor: Actor, post_code: str | None) -> BoardOut:
     code = await board_post(conn, actor, post_code)
-    policy = await posts_repo.policy_for(conn, code)
-    assert policy is not None
     rows = await repo.inspections(conn, code, BOARD_LIMIT)
+    # Each inspection under the policy version it was created under (the gate's minimums).
+    policies: dict[int, Policy] = {}
+    for r in rows:
+        if r["policy_key"] not in policies:
+            policies[r["policy_key"]] = msgspec.convert(r["policy"], Policy)
     ids = [r["id"] for r in rows]
     recordings: dict[str, dict[str, Any]] = defaultdict(dict)
     for r in await repo.latest_recordings(conn, ids):
@@ -93,6 +96,7 @@ async def board(conn: asyncpg.Connection, actor: Actor, post_code: str | None) -
     out = []
     for r in rows:
         places = int(r["places_declared"])
+        policy = policies[r["policy_key"]]
         phases = [
             _phase(p, policy, places, recordings[r["id"]].get(p))
             for p in policy.phases_for(r["procedure"], r["corridor"])

@@ -92,7 +92,8 @@ async def view(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> In
     row = await load_visible(conn, actor, inspection_id)
     declaration = await declarations_repo.get_view(conn, row["declaration_id"])
     assert declaration is not None
-    policy = await posts_repo.policy_for(conn, row["post_code"])
+    # The version the inspection was created under, as the gate and the worker read it.
+    policy = await posts_repo.policy_of_inspection(conn, inspection_id)
     assert policy is not None
     latest = {r["phase"]: r for r in await repo.latest_recordings(conn, inspection_id)}
     phases = []
