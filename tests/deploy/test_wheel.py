@@ -216,3 +216,40 @@ def test_installed_worker_loads_every_model_and_the_ocr(install: Install) -> Non
     assert got["occupancy"] and got["counter"]
     assert {"occupancy", "counter", "ocr"} <= set(got["worker"])
     assert any("rec" in name for name in got["ocr_refs"]) and any("det" in name for name in got["ocr_refs"])
+
+
+def test_installed_worker_process_becomes_ready(install: Install) -> None:
+    """The installed `dosmotr worker` itself: its /readyz (database, queue, models, OCR) says
+    ready, asked the way compose's health check asks (`dosmotr worker --check`)."""
+    data = install.root / "worker-data"
+    dosmotr = str(install.venv / "bin" / "dosmotr")
+    env = install.env(DOSMOTR_DATA_DIR=str(data), DOSMOTR_WORKER_HEALTH_PORT=str(_free_port()))
+    cwd = install.root / "elsewhere-worker"
+    cwd.mkdir()
+    migrated = subprocess.run([dosmotr, "migrate"], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=240)
+    assert migrated.returncode == 0, migrated.stderr
+    log = (install.root / "worker.log").open("w")
+    proc = subprocess.Popen([dosmotr, "worker"], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        check = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            check = subprocess.run([dosmotr, "worker", "--check"], cwd=cwd, env=env,
+                                   capture_output=True, text=True, timeout=60)
+            if check.returncode == 0:
+                break
+            time.sleep(1)
+        assert proc.poll() is None, (install.root / "worker.log").read_text()
+        assert check is not None and check.returncode == 0, check.stdout + check.stderr
+        ready = json.loads(check.stdout.strip().splitlines()[-1])
+        assert all(ready["checks"][k]["ok"] for k in ("occupancy", "counter", "ocr"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+        _stop_leftover_postgres(data / "pg")
