@@ -68,3 +68,39 @@ async def test_a_stationary_tablet_passes_geotag(context: Any, scene: Scene, db:
     assert geotag["verdict"] == "pass", geotag
     assert geotag["code"] == "track_ok" and geotag["params"]["fixes"] < len(track)
     assert not errors, errors
+
+
+TRACK_JS = """async () => {
+  const { GeoWatch, Track } = await import('/js/geo.js');
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const geo = new GeoWatch();
+  geo.start = () => {};  // the receiver is driven by hand here
+  const started = Date.now();
+  const at = (lat, ms) => ({ coords: { latitude: lat, longitude: 81.629, accuracy: 12.3 }, timestamp: ms });
+  geo.fix(at(46.165, started - 20000));  // held from before the take
+  const points = [];
+  const track = new Track(started, geo, (p) => { if (p) points.push(p); });
+  track.start();
+  await sleep(5800);
+  geo.fix(at(46.1651, Date.now()));  // a fresh fix: the tablet moved a little
+  await sleep(6600);  // one repeat of it, about 5 s later
+  geo.fail({ code: 2 });  // the fix is lost: nothing to repeat
+  await sleep(5600);
+  track.finish(Date.now());
+  track.stop();
+  return points;
+}"""
+
+
+async def test_the_track_repeats_the_last_fix_and_stops_when_it_is_lost(context: Any, server: Any) -> None:
+    page = await context.new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#login")
+    points = await page.evaluate(TRACK_JS)
+    first, repeat, fresh, again = points[:4]
+    assert first["t"] <= 0.2 and -20.5 < first["fix_t"] < -19.5 and first["acc"] == 12.3
+    assert 4.5 < repeat["t"] < 6 and repeat["fix_t"] == first["fix_t"]
+    assert "fix_t" not in fresh and fresh["lat"] == 46.1651 and 5.5 < fresh["t"] < 7
+    assert again["fix_t"] == fresh["t"] and again["t"] - fresh["t"] >= 4.9
+    # once the fix is lost nothing is recorded: the server sees the gap
+    assert len(points) == 4, points
