@@ -195,7 +195,9 @@ class Streaming:
         """After the process ended by itself: a signal we did not send is transient."""
         code = self.proc.returncode
         if code is not None and code < 0 and not self.timed_out.is_set():
-            raise FfmpegKilled(f"{Path(str(self.proc.args[0])).name} killed by signal {-code}")
+            args = self.proc.args
+            program = str(args[0]) if isinstance(args, list | tuple) else str(args)
+            raise FfmpegKilled(f"{Path(program).name} killed by signal {-code}")
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 
 from backend.recordings.manifest import GENESIS, Chunk, chain_step
 from backend.storage.base import ObjectStore
@@ -17,7 +18,9 @@ class ChainResult:
         self.head = head
 
 
-async def recompute_chain(store: ObjectStore, key: str, chunks: list[Chunk], size: int) -> ChainResult:
+async def recompute_chain(
+    store: ObjectStore, key: str, chunks: Sequence[Chunk], size: int
+) -> ChainResult:
     """Hash the stored object chunk by chunk along the manifest's boundaries."""
     boundaries = [c.size for c in chunks]
     hashes: list[str] = []

@@ -97,7 +97,8 @@ def check(media: MediaSignals, policy: Policy) -> CheckResult:
     verdict: Verdict = "fail" if fails else "warn" if warns else "pass"
     if verdict == "pass":
         detail = f"{len(frames)} samples every {step:.1f} s, no gap, cut, freeze or blackout"
-        code, params = "unbroken", {"samples": len(frames), "every_s": round(step, 1)}
+        code = "unbroken"
+        params: dict[str, ParamValue] = {"samples": len(frames), "every_s": round(step, 1)}
     else:
         detail = "; ".join(fails + warns)
         findings = fail_codes + warn_codes

@@ -3,7 +3,7 @@ device clock against the server's receive time."""
 
 from __future__ import annotations
 
-from contract.report import CheckResult, ParamValue, result
+from contract.report import CheckResult, ParamValue, Verdict, result
 from media_pipeline.context import CheckContext
 
 
@@ -29,7 +29,7 @@ def check(ctx: CheckContext, file_size: int | None, duration: float | None) -> C
     # of the server is impossible; a late arrival is shown to a person, not failed.
     lag = (intake.server_received_at - manifest.recorded_to).total_seconds()
     clock_ok = abs(lag) <= skew
-    tolerance = {"tolerance_s": round(skew)}
+    tolerance: dict[str, ParamValue] = {"tolerance_s": round(skew)}
     if lag < -skew:
         failures.append((
             "clock_ahead", f"device clock {-lag:.0f} s ahead of the server (tolerance {skew:.0f} s)",
@@ -56,7 +56,7 @@ def check(ctx: CheckContext, file_size: int | None, duration: float | None) -> C
         for _code, _text, p in reversed(findings):
             params.update(p)
         params["findings"] = ",".join(code for code, _t, _p in findings)
-        verdict = "fail" if failures else "warn"
+        verdict: Verdict = "fail" if failures else "warn"
         detail = "; ".join(text for _c, text, _p in findings)
         return result("integrity", verdict, score, 1.0, detail, code=findings[0][0], params=params)
     return result(
