@@ -33,6 +33,7 @@ from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.inspections.routes import InspectionController
 from backend.ops.edge import with_edge
+from backend.ops.forwarded import with_forwarded
 from backend.ops.health import HealthController
 from backend.ops.logs import adopt_server_loggers
 from backend.ops.metrics import PROMETHEUS, MetricsController
@@ -130,7 +131,7 @@ def create_app(settings: Settings, *, dsn: str | None = None) -> Litestar:
         cors_config=_cors(settings),
         debug=False,
     )
-    return with_edge(application)
+    return with_edge(with_forwarded(application, settings.trusted_proxies))
 
 
 def _cors(settings: Settings) -> CORSConfig:

@@ -78,6 +78,9 @@ async def end_streams(app: Any) -> None:
 
 def serve(app: Any, host: str, port: int, on_shutdown: Callable[[], None] | None = None) -> None:
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
+        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # Forwarded headers are read by backend/ops/forwarded.py (DOSMOTR_TRUSTED_PROXIES) alone;
+        # uvicorn's own rule would trust 127.0.0.1 (or FORWARDED_ALLOW_IPS) besides.
+        proxy_headers=False,
     )
     GracefulServer(config, on_shutdown).run()

@@ -42,6 +42,7 @@ ENV_VARS = (
     "DOSMOTR_CORS_ORIGINS",
     "DOSMOTR_LOG_FORMAT",
     "DOSMOTR_METRICS_TOKEN",
+    "DOSMOTR_TRUSTED_PROXIES",
 )
 # Read by boto3 itself when the object store is S3.
 AWS_ENV_VARS = (
@@ -115,6 +116,9 @@ class Settings(msgspec.Struct, frozen=True):
     cors_origins: tuple[str, ...] = ()
     log_format: str = "text"  # text | json
     metrics_token: str | None = None  # GET /metrics answers loopback clients, or this bearer
+    # IPs/CIDRs of the TLS proxies whose X-Forwarded-For names the client (backend/ops/forwarded.py);
+    # none by default: forwarded headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -166,6 +170,7 @@ class Settings(msgspec.Struct, frozen=True):
             ),
             log_format=_log_format(env.get("DOSMOTR_LOG_FORMAT") or "text"),
             metrics_token=env.get("DOSMOTR_METRICS_TOKEN") or None,
+            trusted_proxies=_networks(env, "DOSMOTR_TRUSTED_PROXIES"),
         )
 
 
@@ -177,6 +182,21 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
     return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IPs and CIDRs, each written as a network (`10.0.0.5/32`)."""
+    import ipaddress
+
+    out = []
+    for entry in (e.strip() for e in env.get(name, "").split(",")):
+        if not entry:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {entry!r} is not an IP address or network") from exc
+    return tuple(out)
 
 
 def _log_format(value: str) -> str:
