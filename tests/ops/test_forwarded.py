@@ -23,6 +23,7 @@ import yaml
 from backend.ops.forwarded import TrustedProxies, parse_networks
 from backend.settings import Settings, SettingsError
 from tests.conftest import PASSWORD, EmbeddedServer
+from tests.deploy.test_proxy import Proxy, _internal_root
 from tests.recordings.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +147,27 @@ async def test_throttling_counts_the_tablet_behind_the_proxy(
         own = await _login(elsewhere, "auditor", PASSWORD, forwarded_for=tablet)
         assert own.status_code == 200, own.text
     assert await _failed_addresses(trusting_db, "auditor") == [tablet]  # the refused attempt
+
+
+async def test_behind_the_real_caddy_the_tablets_own_address_counts(
+    trusting: ServerProcess, trusting_db: str, tmp_path: Path,
+) -> None:
+    """deploy/Caddyfile's Caddy in front: it names the address it saw in X-Forwarded-For, and
+    the app, trusting Caddy's address, takes that one, not what the tablet wrote there."""
+    proxy = Proxy(tmp_path, trusting.port, {}).start()
+    try:
+        verify = _internal_root(tmp_path)
+        proxy.wait(verify)
+        async with httpx.AsyncClient(
+            base_url=proxy.url, timeout=30,
+            transport=httpx.AsyncHTTPTransport(local_address=ELSEWHERE, verify=verify),
+        ) as tablet:
+            resp = await _login(tablet, "nobody.caddy", "wrong", forwarded_for="203.0.113.66")
+            assert resp.status_code == 401, resp.text
+            assert resp.headers["strict-transport-security"]  # it did pass through Caddy
+    finally:
+        proxy.stop()
+    assert await _failed_addresses(trusting_db, "nobody.caddy") == [ELSEWHERE]
 
 
 async def test_metrics_loopback_rule_follows_the_forwarded_client(trusting: ServerProcess) -> None:
