@@ -1,7 +1,7 @@
 """The post head confirms an advisory check in Chromium, on evidence made as in production (a
 signed recording of generated media, validated by the worker with the shipped, unproven bay
 model): the recording's report offers the confirmation, the screen shows the first seconds
-beside the last, one tap confirms, the gate's evidence_valid is met without an override, and
+beside the last (reached from the report and from the gate), one tap confirms, the gate's evidence_valid is met without an override, and
 the auditor's trail shows `check.attested`."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ async def _validate(db_url: str, data_dir: Path) -> None:
     await asyncio.wait_for(run_worker(db_url, store, models, data_dir / "work", concurrency=1, drain=True), 150)
 
 
-async def test_head_confirms_the_empty_bay_and_the_gate_accepts_it(context: Any, server: Any, tokens: Any,
+async def test_head_confirms_the_empty_bay_and_the_gate_accepts_it(context: Any, browser: Any, server: Any, tokens: Any,
                                                                     db: Any, db_url: str) -> None:
     scene = await make_scene(server, tokens, db)
     await db.execute(ONLY_UNLOADING)
@@ -46,9 +46,12 @@ async def test_head_confirms_the_empty_bay_and_the_gate_accepts_it(context: Any,
     page = await context.new_page()
     await page.set_viewport_size(LANDSCAPE)
     errors = await sign_in_as(page, "head.alakol", "#/board")
+    # the recording's report offers it, and so does the gate on the declaration's screen
     await page.goto(f"/#/recordings/{rec['id']}")
-    await page.click(".report-check[data-check='completeness'] .confirm-link")
-    await wait_js(page, "location.hash.endsWith('/confirm/completeness')")
+    await page.wait_for_selector(".report-check[data-check='completeness'] .confirm-link")
+    await page.goto(f"/#/declarations/{decl_id}")
+    await page.click(".gate-item[data-code='evidence_valid'] .confirm-link")
+    await wait_js(page, f"location.hash === '#/recordings/{rec['id']}/confirm/completeness'")
     await page.wait_for_selector("#confirm-advisory")
     await wait_js(page, "[...document.querySelectorAll('.confirm-frame')].filter(i => i.naturalWidth > 0).length === 4")
     roles = await page.locator(".confirm-frame").evaluate_all("els => els.map(e => e.dataset.role)")
@@ -74,10 +77,15 @@ async def test_head_confirms_the_empty_bay_and_the_gate_accepts_it(context: Any,
     assert evidence["met"], evidence
     assert await db.fetchval("SELECT count(*) FROM release_decisions WHERE declaration_id = $1", decl_id) == 0
 
-    await page.click("#logout")
-    auditor = page
-    await sign_in_as(auditor, "auditor", "#/search")
-    await auditor.goto(f"/#/recordings/{rec['id']}")
-    await auditor.wait_for_selector("#audit-trail tr[data-action='check.attested']")
-    assert await auditor.locator("#audit-trail tr[data-action*='override']").count() == 0
+    # the auditor, in a browser profile of their own, reads it in the recording's audit trail
+    desk = await browser.new_context(base_url=server.url, viewport=LANDSCAPE, locale="ru-RU",
+                                     service_workers="allow")
+    try:
+        auditor = await desk.new_page()
+        errors += await sign_in_as(auditor, "auditor", "#/search")
+        await auditor.goto(f"/#/recordings/{rec['id']}")
+        await auditor.wait_for_selector("#audit-trail tr[data-action='check.attested']")
+        assert await auditor.locator("#audit-trail tr[data-action*='override']").count() == 0
+    finally:
+        await desk.close()
     assert not errors, errors

@@ -6,6 +6,7 @@ import { ApiError, api } from '../api.js';
 import { codeText, plural, serverText, t } from '../i18n.js';
 import { h } from '../ui.js';
 import { errorLine, failureText, reasonForm, showError } from './common.js';
+import { confirmLink } from './confirm.js';
 
 const MIN_OVERRIDE = 20;
 const MIN_REASON = 10;
@@ -33,7 +34,10 @@ export function gateConditions(conditions, { highlight = [] } = {}) {
   h('span', { class: 'gate-text' },
     h('strong', {}, t(`gate.${c.code}`)), ' ',
     h('span', { class: 'sr-only' }, t(c.met ? 'gate.met' : 'gate.unmet')),
-    h('span', { class: 'muted small gate-detail' }, conditionReason(c))))));
+    h('span', { class: 'muted small gate-detail' }, conditionReason(c)),
+    // an advisory check waiting for a person: the head answers it from here
+    c.reason === 'check_needs_confirmation' && c.params && c.params.recording_id
+      ? confirmLink(c.params.recording_id, c.params.check) : null))));
 }
 
 function gateBadge(declaration, gate) {
