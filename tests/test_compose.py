@@ -7,6 +7,7 @@ reproduced for the `${VAR}`, `${VAR:-default}` and `${VAR:?message}` forms it us
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -23,8 +24,6 @@ from backend.settings import AWS_ENV_VARS, ENV_VARS, Settings
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "compose.yaml"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
-# Read by uvicorn itself (trust the proxy's forwarded headers).
-SERVER_ENV_VARS = ("FORWARDED_ALLOW_IPS",)
 JOBS = {"minio-init"}
 SECRET = re.compile(r"PASSWORD|SECRET|PEPPER|TOKEN|PRIVATE_KEY")
 VAR = re.compile(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}")
@@ -166,7 +165,7 @@ def test_app_environment_is_what_settings_read() -> None:
         assert dosmotr_vars <= set(ENV_VARS), f"{name} sets variables nobody reads"
     for name in ("app", "worker"):
         env = _env(services[name])
-        unknown = set(env) - set(ENV_VARS) - set(AWS_ENV_VARS) - set(SERVER_ENV_VARS)
+        unknown = set(env) - set(ENV_VARS) - set(AWS_ENV_VARS)
         assert not unknown, f"{name} sets variables nobody reads: {unknown}"
         assert env["DOSMOTR_ENV"] == "production"
         assert env["DOSMOTR_OBJECT_STORE"].startswith("s3://")
@@ -271,3 +270,16 @@ def test_proxy_terminates_tls_with_hsts_and_redirects_http() -> None:
     assert used <= set(_env(proxy))
     assert "./deploy/certs:/certs:ro" in _raw()["services"]["proxy"]["volumes"]
     assert '"/certs/fullchain.pem /certs/privkey.pem"' in CADDYFILE.read_text()
+
+
+def test_the_app_trusts_forwarded_addresses_from_the_proxy_only() -> None:
+    doc = _compose()
+    services = doc["services"]
+    proxy_address = services["proxy"]["networks"]["edge"]["ipv4_address"]
+    subnet = doc["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet)
+    assert set(services["proxy"]["networks"]) == {"edge"}  # the proxy reaches the app only
+    assert "edge" in services["app"]["networks"]
+    trusted = Settings.from_env(_env(services["app"])).trusted_proxies
+    assert [str(n) for n in trusted] == [f"{proxy_address}/32"]
+    assert "DOSMOTR_TRUSTED_PROXIES" not in _env(services["worker"])
