@@ -281,3 +281,20 @@ def binding_checks(
         if proven_at(manifest, post_code, metric, bar):
             out.add(check)
     return frozenset(out)
+
+
+def binding_for(
+    check: str, model: Any, post_code: str, policy_binding: Any, bar: float
+) -> bool:
+    """Whether `check` may decide on its own at `post_code`, for the loaded model wrapper
+    validate() holds (e.g. Models.occupancy for completeness): listed in the post policy's
+    `binding_checks` and proven by that model's manifest. A stand-in without a manifest
+    (tests, a missing model) is never binding."""
+    if check not in set(policy_binding or ()):
+        return False
+    metric = next((m for c, m in MODEL_CHECKS.values() if c == check), None)
+    loaded = getattr(model, "model", None) if model is not None else None
+    manifest = getattr(loaded, "manifest", None)
+    if metric is None or not isinstance(manifest, dict):
+        return False
+    return proven_at(manifest, post_code, metric, bar)

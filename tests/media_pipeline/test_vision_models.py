@@ -22,7 +22,7 @@ from media_pipeline.vision import (
     ModelRegistry,
     YoloDetector,
 )
-from media_pipeline.vision.registry import MIN_PROOF_N, binding_checks, proven_at
+from media_pipeline.vision.registry import MIN_PROOF_N, binding_checks, binding_for, proven_at
 from media_pipeline.vision.yolo import batched_nms, letterbox, nms
 from models.training import scenes
 
@@ -344,3 +344,16 @@ def test_xray_export_kind_is_told_and_an_inverted_scan_turned_back() -> None:
     assert (raw.figures.export, inverted.figures.export) == ("raw", "inverted")
     # read as if air were dark, every clean load was "void" (issue 12); turned back, it is not
     assert not any(r.kind == "void" for r in inverted.regions), inverted.regions
+
+
+def test_binding_for_the_loaded_wrapper(tmp_path: Path) -> None:
+    real = {"dataset": "ALAKOL takes", "kind": "real", "post_code": "ALAKOL",
+            "metric": "end_state_accuracy", "value": 0.99, "n": 200}  # fmt: skip
+    bay = BayOccupancyClassifier(_with_evaluations(tmp_path, [real]))
+    assert binding_for("completeness", bay, "ALAKOL", ("completeness",), 0.95)
+    assert not binding_for("completeness", bay, "ALAKOL", (), 0.95)
+    assert not binding_for("recount", bay, "ALAKOL", ("recount",), 0.95)  # not its check
+    shipped = BayOccupancyClassifier(ModelRegistry(threads=1))
+    assert not binding_for("completeness", shipped, "ALAKOL", ("completeness",), 0.0)
+    assert not binding_for("completeness", object(), "ALAKOL", ("completeness",), 0.0)
+    assert not binding_for("completeness", None, "ALAKOL", ("completeness",), 0.0)
