@@ -224,6 +224,46 @@ class TakeB:
                 cv2.rectangle(img, (c[0] - half, c[1] - half), (c[0] + half, c[1] + half),
                               self.wrap, -1)
 
+    def recount_frame(self, places: int, t: float = 0.0) -> np.ndarray:
+        """The emptied vehicle with `places` separate cargo places (pallet cubes, each its own
+        colour shade) set out on the ground in front of it, as for a recount: the inspector
+        steps back, so the camera stands further off and looks flatter than for the bay."""
+        cam, pitch = self.cam, self.pitch
+        self.cam, self.pitch = np.array([cam[0] * 0.5, 2.4, -11.0]), 0.2
+        try:
+            return self._recount(places, t)
+        finally:
+            self.cam, self.pitch = cam, pitch
+
+    def _recount(self, places: int, t: float) -> np.ndarray:
+        w, h = self.size
+        _, top, bottom, ground, tint = self.light
+        img = np.empty((h, w, 3), np.uint8)
+        ramp = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+        img[:] = (np.array(top) * (1 - ramp) + np.array(bottom) * ramp)[:, None, :].astype(np.uint8)
+        self._quad(img, [(-30, 0, -12), (30, 0, -12), (30, 0, 40), (-30, 0, 40)], ground, t)
+        bw, fl, bh = self.bay_w / 2, self.floor, self.bay_h
+        self._quad(img, [(-bw - 0.18, fl - 0.1, 0), (bw + 0.18, fl - 0.1, 0),
+                         (bw + 0.18, fl + bh + 0.18, 0), (-bw - 0.18, fl + bh + 0.18, 0)],
+                   self.body, t)
+        self._quad(img, [(-bw, fl, 0.01), (bw, fl, 0.01), (bw, fl + bh, 0.01), (-bw, fl + bh, 0.01)],
+                   (40, 38, 36), t)
+        cols = 5
+        size = 0.7
+        cells = [(i % cols, i // cols) for i in range(places)]
+        for c, r in sorted(cells, key=lambda e: e[1]):  # far rows (nearer the vehicle) first
+            x0 = -3.0 + c * 1.3 + 0.2 * (r % 2)
+            z0 = -1.0 - r * 1.7
+            g = float(self.shade[r % self.slices, 0, c % self.cols])
+            col = tuple(int(min(255, v * g)) for v in self.wrap)
+            x1, z1, y1 = x0 + size, z0 - size, size
+            self._quad(img, [(x0, y1, z1), (x1, y1, z1), (x1, y1, z0), (x0, y1, z0)],
+                       tuple(int(min(255, v * 1.2)) for v in col), t)
+            self._quad(img, [(x0, 0, z1), (x1, 0, z1), (x1, y1, z1), (x0, y1, z1)], col, t)
+            self._quad(img, [(x0, 0.0, z1), (x1, 0.0, z1), (x1, 0.08, z1), (x0, 0.08, z1)],
+                       (150, 120, 80), t)
+        return self._sensor(img, t, tint)
+
     def _sensor(self, img: np.ndarray, t: float, tint: tuple[float, float, float]) -> np.ndarray:
         h, w = img.shape[:2]
         f = img.astype(np.float32) * np.array(tint, np.float32)
