@@ -52,10 +52,16 @@ PROMETHEUS = PrometheusConfig(
 )
 
 
+_PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "via")
+
+
 def metrics_access(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     client = connection.client.host if connection.client else ""
+    # A proxy on the same machine connects from loopback too: a request it forwarded (it says
+    # so in its headers) came from elsewhere and is not a loopback scrape.
+    forwarded = any(h in connection.headers for h in _PROXY_HEADERS)
     try:
-        if ipaddress.ip_address(client).is_loopback:
+        if ipaddress.ip_address(client).is_loopback and not forwarded:
             return
     except ValueError:
         pass

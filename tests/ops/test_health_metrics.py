@@ -79,6 +79,12 @@ async def test_metrics_from_loopback(ops_server: ServerProcess, ops_db_url: str,
             await client.get("/api/audit", headers=auditor)
         await client.get("/api/recordings/3f0e7a52-0000-4000-8000-000000000000", headers=auditor)
         resp = await client.get("/metrics")
+        # A proxy on this machine (Caddy beside the app, not a trusted proxy) connects from
+        # loopback too; what it forwards came from elsewhere and is not a loopback scrape.
+        for header in ({"X-Forwarded-For": "10.1.2.3"}, {"Forwarded": "for=10.1.2.3"},
+                       {"Via": "1.1 caddy"}):
+            proxied = await client.get("/metrics", headers=header)
+            assert proxied.status_code == 403, header
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"].startswith("text/plain")
     text = resp.text
