@@ -127,12 +127,12 @@ def completeness_e2e(registry: ModelRegistry, n: int, duration: float) -> list[F
     rows: list[tuple[str, str, str, bool]] = []
     started = time.perf_counter()
     for take in honest_and_incomplete(n, duration=duration):
-        honest = take.end_fill == 0.0 and take.cartons_left == 0
+        complete = take.end_fill == 0.0 and take.cartons_left == 0
         path = encode_take(take, OUT / f"take_{take.seed}_{int(duration)}.mp4")
         report = validate(str(path), unloading_context(path, duration), models)
         c = report.check("completeness")
         assert c is not None
-        rows.append(("honest" if honest else "incomplete", c.verdict, c.code, c.needs_confirmation))
+        rows.append(("honest" if complete else "incomplete", c.verdict, c.code, c.needs_confirmation))
     spent = time.perf_counter() - started
     honest = [r for r in rows if r[0] == "honest"]
     incomplete = [r for r in rows if r[0] == "incomplete"]
@@ -181,9 +181,9 @@ def real_photos() -> tuple[list[tuple[str, np.ndarray]], list[str]]:
         missing.append("scikit-image (pip install -r bench/requirements-eval.txt)")
     if OPENCV_DATA.is_dir():
         for p in sorted(OPENCV_DATA.glob("*.jpg")):
-            img = cv2.imread(str(p))
-            if img is not None:
-                photos.append((f"opencv-doc:{p.name}", cv2.cvtColor(img, cv2.COLOR_BGR2RGB)))
+            bgr = cv2.imread(str(p))
+            if bgr is not None:
+                photos.append((f"opencv-doc:{p.name}", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
     else:
         missing.append(f"opencv-doc photos ({OPENCV_DATA}; apt-get install opencv-doc)")
     return photos, missing
@@ -228,7 +228,7 @@ def real_section(bay: BayOccupancyClassifier, counter: CargoCounter) -> list[Fig
         print(f"  NOT FOUND: {vtest} (apt-get install opencv-doc); real-video figures not measured")
         return figs
     cap = cv2.VideoCapture(str(vtest))
-    frames_v = []
+    frames_v: list[np.ndarray] = []
     while len(frames_v) < 60:
         ok, img = cap.read()
         if not ok:

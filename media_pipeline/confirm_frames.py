@@ -18,12 +18,13 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from backend.attestations.keys import frame_key, index_key
-from backend.storage.base import ObjectExists, ObjectStore
+from backend.storage.base import ObjectExists, ObjectInfo, ObjectStore
 from contract.report import CheckResult, ValidationReport
 from media_pipeline import argv
 from media_pipeline.ffmpeg import FfmpegError, run
@@ -105,12 +106,13 @@ async def _store_check(
     ikey = index_key(recording_id, version, check.name)
     if await store.stat(ikey) is not None:
         return 0  # an earlier, interrupted run finished this check
-    entries = []
+    entries: list[dict[str, Any]] = []
     for n, pick in enumerate(picks_for(check)):
         jpg = await asyncio.to_thread(grab, path, pick, tmp, n)
         if jpg is None:
             continue
         key = frame_key(recording_id, version, check.name, len(entries))
+        info: ObjectInfo | None
         try:
             info = await store.put_bytes(key, jpg, "image/jpeg")
         except ObjectExists:

@@ -39,6 +39,10 @@ _WRAPS: tuple[Color, ...] = ((200, 196, 170), (150, 110, 70), (70, 90, 160), (18
 _VESTS: tuple[Color, ...] = ((250, 200, 20), (255, 120, 0), (170, 240, 40))
 
 
+def _pt(uv: np.ndarray) -> tuple[int, int]:
+    return int(uv[0]), int(uv[1])
+
+
 def label_of(fill: float) -> str:
     if fill <= 0.0:
         return "empty"
@@ -120,8 +124,8 @@ class TakeB:
         z = np.maximum(z, 0.05)
         return np.stack([w / 2 + f * x / z, h * 0.45 - f * y / z], axis=1)
 
-    def _quad(self, img: np.ndarray, pts: list[tuple[float, float, float]], color: Color,
-              t: float) -> None:
+    def _quad(self, img: np.ndarray, pts: list[tuple[float, float, float]],
+              color: tuple[int, ...], t: float) -> None:
         uv = self._project(np.array(pts, np.float64), t)
         cv2.fillConvexPoly(img, np.round(uv * 4).astype(np.int32), color, cv2.LINE_AA, 2)
 
@@ -212,14 +216,14 @@ class TakeB:
             uv = self._project(pts, t)
             scale = abs(uv[0, 1] - uv[2, 1])
             wpx = max(2, int(scale * 0.16))
-            cv2.line(img, tuple(np.int32(uv[0])), tuple(np.int32(uv[1])), (40, 44, 60), wpx,
+            cv2.line(img, _pt(uv[0]), _pt(uv[1]), (40, 44, 60), wpx,
                      cv2.LINE_AA)
-            cv2.line(img, tuple(np.int32(uv[1])), tuple(np.int32(uv[2] + [0, scale * 0.12])),
+            cv2.line(img, _pt(uv[1]), _pt(uv[2] + [0, scale * 0.12]),
                      self.vest[i], int(wpx * 1.5), cv2.LINE_AA)
-            cv2.circle(img, tuple(np.int32(uv[2])), max(2, int(scale * 0.09)), (200, 160, 130),
+            cv2.circle(img, _pt(uv[2]), max(2, int(scale * 0.09)), (200, 160, 130),
                        -1, cv2.LINE_AA)
             if self.working(t) and math.cos(phase + speed * t) > 0:  # carrying a cube out
-                c = tuple(np.int32(uv[1] + [scale * 0.12, 0]))
+                c = _pt(uv[1] + [scale * 0.12, 0])
                 half = max(2, int(scale * 0.14))
                 cv2.rectangle(img, (c[0] - half, c[1] - half), (c[0] + half, c[1] + half),
                               self.wrap, -1)

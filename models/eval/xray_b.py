@@ -58,7 +58,7 @@ def scan(seed: int, concealed: bool, height: int = 600) -> ScanB:
         by = int(r.integers(fill_top + 5, max(fill_top + 6, y1 - bh - 10)))
         mu[by : by + bh, bx : bx + bw] += float(r.uniform(0.9, 1.6))  # metal / dense powder
         box = (bx, by, bw, bh)
-    mu = cv2.GaussianBlur(mu, (0, 0), 1.2)
+    mu = np.asarray(cv2.GaussianBlur(mu, (0, 0), 1.2), np.float32)
     trans = np.exp(-mu) * (1.0 + r.normal(0, 0.01, mu.shape))
     return ScanB(np.clip(trans, 1e-4, 1.0).astype(np.float32), box, load)
 
