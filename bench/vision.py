@@ -241,7 +241,7 @@ def real_section(bay: BayOccupancyClassifier, counter: CargoCounter) -> list[Fig
         p = bay.predict(arr)
         c = counter.count(arr)
         print(f"  vtest.avi ({len(arr)} frames, pedestrians in a hall, no bay, no cargo): "
-              f"mean P {dict(zip(OCCUPANCY_LABELS, np.round(p.mean(0), 2).tolist(), strict=True))}, "
+              f"mean P {dict(zip(OCCUPANCY_LABELS, [round(float(v), 2) for v in p.mean(0)], strict=True))}, "
               f"counter mean {c.mean():.1f}")
         figs.append(Figure("cargo_counter", "opencv-doc vtest.avi", "real", "mean_count_no_places",
                            float(c.mean()), len(arr)))
