@@ -57,10 +57,15 @@ def picks_for(check: CheckResult, duration: float | None = None) -> list[Pick]:
         ]
     if check.name in ("recount",):
         taps = sorted({a for a, b in times if a == b})
+        numbers = list(range(1, len(taps) + 1))
         if len(taps) > MAX_TAP_FRAMES:  # spread over the take rather than the first few
             idx = np.linspace(0, len(taps) - 1, MAX_TAP_FRAMES).round().astype(int)
-            taps = [taps[i] for i in idx]
-        return [Pick(t, "tap", f"tap {n + 1}") for n, t in enumerate(taps)]
+            taps, numbers = [taps[i] for i in idx], [numbers[i] for i in idx]
+        # what the person checks against: the tap's number, and what the counter saw
+        seen = check.params.get("seen")
+        extra = f", counter ~{seen}" if seen is not None else ""
+        total = numbers[-1] if numbers else 0
+        return [Pick(t, "tap", f"tap {k}/{total}{extra}") for k, t in zip(numbers, taps, strict=True)]
     return [Pick((a + b) / 2, "moment", f"{a:.0f}-{b:.0f} s") for a, b in times[:MAX_TAP_FRAMES]]
 
 

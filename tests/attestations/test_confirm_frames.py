@@ -27,10 +27,12 @@ def test_completeness_shows_the_first_seconds_beside_the_last() -> None:
 
 def test_recount_shows_the_taps_spread_over_the_take() -> None:
     taps = [(float(t), float(t)) for t in range(2, 42, 2)]  # 20 taps
-    c = result("recount", "warn", 1.0, 1.0, "advisory", [*taps, (0.0, 5.0)], needs_confirmation=True)
+    c = result("recount", "warn", 1.0, 1.0, "advisory", [*taps, (0.0, 5.0)], needs_confirmation=True,
+               params={"seen": 14, "declared": 20})  # fmt: skip
     picks = confirm_frames.picks_for(c)
     assert len(picks) == confirm_frames.MAX_TAP_FRAMES and picks[0].t == 2.0 and picks[-1].t == 40.0
-    assert [p.label for p in picks[:2]] == ["tap 1", "tap 2"] and {p.role for p in picks} == {"tap"}
+    assert picks[0].label == "tap 1/20, counter ~14" and picks[-1].label == "tap 20/20, counter ~14"
+    assert {p.role for p in picks} == {"tap"}
 
 
 async def test_frames_are_stored_once_per_report_version(tmp_path: Path) -> None:
