@@ -209,7 +209,7 @@ class RapidOcrReader:
     """
 
     name = "rapidocr-onnxruntime"
-    ENLARGE_BELOW_PX = 36
+    ENLARGE_BELOW_PX = 26  # capitals under ~20 px; larger text reads as well without
     TARGET_PX = 48
     MAX_CROPS = 4
 

@@ -142,6 +142,10 @@ def _occurrences(text: str, kind: str, group: str) -> list[tuple[int, int]]:
         window = compact[k : k + n]
         if not all(_fits(c, g, kind) for (_, c), g in zip(window, group, strict=True)):
             continue
+        # most of a group must be read as itself: "TD" is not a reading of "10"
+        exact = sum(c == g for (_, c), g in zip(window, group, strict=True))
+        if exact * 2 < n:
+            continue
         start, end = window[0][0], window[-1][0]
         before = text[start - 1] if start > 0 else " "
         after = text[end + 1] if end + 1 < len(text) else " "
@@ -151,7 +155,7 @@ def _occurrences(text: str, kind: str, group: str) -> list[tuple[int, int]]:
     return spans
 
 
-def plate_read(lines: Sequence[str], plate: str, max_extra: int = 8) -> bool:
+def plate_read(lines: Sequence[str], plate: str, max_extra: int = 3) -> bool:
     """The declared plate's groups all appear in one frame, in any order, each as a whole group,
     not overlapping, close together, and every token they touch made of them alone (so a
     region group is not taken out of some other marking such as `22G1`)."""

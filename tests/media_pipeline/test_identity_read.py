@@ -102,6 +102,12 @@ def test_plate_parts_must_be_whole_groups(lines: list[str]) -> None:
     assert not plate_read(lines, declared)
 
 
+def test_a_read_twice_cannot_lend_its_letters_to_another_region() -> None:
+    # the frame's line and its enlarged crop: "TD" of MTD must not stand for region 10
+    lines = ["631 MTD 09", "631", "MTD", "09"]
+    assert plate_read(lines, "631MTD09") and not plate_read(lines, "631MTD10")
+
+
 def test_legal_entity_plate_groups() -> None:
     assert plate_groups("123 AB 02") == [("D", "123"), ("L", "AB"), ("D", "02")]
     assert plate_read(["123AB 02"], "123 AB 02") and not plate_read(["123ABC02"], "123 AB 02")
