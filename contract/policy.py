@@ -58,6 +58,9 @@ class PhaseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     black_s: float = 5.0
     track_gap_s: float = 30.0
     track_edge_s: float = 15.0
+    # model-driven checks the post lets decide on their own once proven, and the bar
+    binding_checks: tuple[str, ...] = ()
+    binding_bar: float = 0.95
 
     def minimum(self, places: int) -> float:
         return minimum_seconds(self.min_seconds, self.min_seconds_per_place, places)
@@ -119,6 +122,8 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             black_s=self.black_s,
             track_gap_s=self.track_gap_s,
             track_edge_s=self.track_edge_s,
+            binding_checks=tuple(self.binding_checks),
+            binding_bar=self.binding_bar,
         )
 
 

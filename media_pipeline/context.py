@@ -68,6 +68,7 @@ class CheckContext(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intake: IntakeFacts
     policy: PhaseRules
     declaration: DeclarationFacts
+    post_code: str = ""  # whose real footage a model must be proven on to be binding
 
 
 class SeenObjects(msgspec.Struct, frozen=True):

@@ -65,6 +65,7 @@ def build_context(row: Any) -> CheckContext:
             vehicle_plate=row["vehicle_plate"], post_kind=row["post_kind"],
             wagons=tuple(row["wagons"]),
         ),
+        post_code=row["post_code"],
     )
 
 

@@ -38,6 +38,7 @@ from media_pipeline.context import CheckContext, MediaSignals, Models
 from media_pipeline.ffmpeg import FfmpegError, FfmpegTransient
 from media_pipeline.packets import Packets, read_packets
 from media_pipeline.probe import ProbeError, ProbeInfo, probe
+from media_pipeline.vision.registry import binding_for
 
 BATCH = 32
 OCR_MAX_FRAMES = 8
@@ -98,15 +99,18 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
     ]
     extra = PHASE_CHECKS[ctx.phase]
     if "completeness" in extra:
-        checks.append(
-            presence.fold(completeness.check(media), presence.people_through_unloading(media))
-        )
+        binding = binding_for("completeness", models.occupancy, ctx.post_code,
+                              ctx.policy.binding_checks, ctx.policy.binding_bar)
+        checks.append(presence.fold(completeness.check(media, binding),
+                                    presence.people_through_unloading(media)))
     if "recount" in extra:
         taps_kind = "item" if ctx.phase == "opening" else "place"
         at_taps = presence.people_at_taps(
             recount.effective_taps(ctx.manifest.markers, taps_kind), media
         )
-        checks.append(presence.fold(recount.check(ctx, media), at_taps))
+        binding = binding_for("recount", models.counter, ctx.post_code,
+                              ctx.policy.binding_checks, ctx.policy.binding_bar)
+        checks.append(presence.fold(recount.check(ctx, media, binding), at_taps))
     if "identity" in extra:
         checks.append(identity.check(media, ctx.declaration, models.ocr is not None))
     return build_report(mark_unavailable(checks, ctx.phase, models), _refs(models, measured["roles"]))

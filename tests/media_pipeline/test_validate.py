@@ -257,3 +257,44 @@ def test_a_tampered_model_is_missing_with_its_sha256(tmp_path: Path) -> None:
     r = run("unloading.mp4", models)
     assert (r.check("completeness") or r).verdict == "unavailable"  # type: ignore[union-attr]
     require_models(real_models())  # the shipped models and the OCR are all there
+
+
+def _proven_bay_models(tmp_path: Path, post_code: str) -> Models:
+    """The shipped bay model with a manifest that claims a real held-out figure at one post."""
+    import json
+    import shutil
+
+    from media_pipeline.vision.registry import MIN_PROOF_N, ModelRegistry
+
+    for name in ("bay_occupancy", "cargo_counter", "nanodet"):
+        if (MODELS_DIR / name).is_dir():
+            shutil.copytree(MODELS_DIR / name, tmp_path / name)
+    path = tmp_path / "bay_occupancy" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["evaluations"] = [{"dataset": f"{post_code} takes", "kind": "real",
+                                "post_code": post_code, "metric": "end_state_accuracy",
+                                "value": 0.99, "n": MIN_PROOF_N}]
+    path.write_text(json.dumps(manifest))
+    return models_from_registry(ModelRegistry(tmp_path, threads=1), with_ocr=False)
+
+
+def test_a_model_proven_at_the_post_and_listed_by_its_policy_decides_alone(tmp_path: Path) -> None:
+    import msgspec
+
+    models = _proven_bay_models(tmp_path, "ALAKOL")
+    ctx = media.context_for("unloading.mp4", binding_checks=("completeness",))
+    here = validate(str(media.recording("unloading.mp4")),
+                    msgspec.structs.replace(ctx, post_code="ALAKOL"), models)
+    c = here.check("completeness")
+    assert c is not None and c.params.get("binding") is True, c
+    # the bay model's end state decides; only the detector (no people seen in this generated
+    # take) may still ask a person to look
+    assert c.verdict == "pass" or c.params.get("presence_no_people_seen"), c
+    # the same model at another post, or at this post without the policy asking: advisory
+    for post, binding in (("ALTYNKOL", ("completeness",)), ("ALAKOL", ())):
+        ctx = media.context_for("unloading.mp4", binding_checks=binding)
+        there = validate(str(media.recording("unloading.mp4")),
+                         msgspec.structs.replace(ctx, post_code=post), models)
+        c = there.check("completeness")
+        assert c is not None and c.needs_confirmation and c.verdict == "warn", (post, c)
+        assert not c.params.get("binding"), (post, c)
