@@ -27,7 +27,6 @@ from backend.db.pool import connect, open_pool
 from backend.declarations.routes import DeclarationController
 from backend.deps import provide_conn
 from backend.devices.routes import DeviceController
-from backend.errors import problem_handlers
 from backend.evidence.routes import EvidenceController
 from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
@@ -38,6 +37,7 @@ from backend.ops.health import HealthController
 from backend.ops.logs import adopt_server_loggers
 from backend.ops.metrics import PROMETHEUS, MetricsController
 from backend.ops.openapi import openapi_config
+from backend.ops.problems import problem_handlers
 from backend.posts.routes import PostController
 from backend.push.routes import PushController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController

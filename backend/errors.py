@@ -1,36 +1,14 @@
 """The problem catalogue: every failure the API reports, with its status and stable code.
 
-Handlers raise these; `problem_handlers` maps them (and Litestar's own exceptions) to
-RFC 9457 `application/problem+json` responses in one place.
+One module, one class per code (tests/test_errors_catalogue.py walks it): services and the
+worker raise these; `backend.ops.problems.problem_handlers` maps them (and Litestar's own
+exceptions) to RFC 9457 `application/problem+json` responses. No Litestar import here, so the
+media worker can use the catalogue without the web framework.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
-
-from asyncpg.exceptions import (
-    CharacterNotInRepertoireError,
-    ConnectionDoesNotExistError,
-    InsufficientResourcesError,
-    OperatorInterventionError,
-    PostgresConnectionError,
-    UntranslatableCharacterError,
-)
-from litestar import Request, Response
-from litestar.exceptions import (
-    HTTPException,
-    MethodNotAllowedException,
-    NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
-    ValidationException,
-)
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-
-from backend.ops.request_id import current_request_id
-
-log = logging.getLogger("dosmotr.errors")
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://dosmotr.kz/problems/"
@@ -179,137 +157,151 @@ class DatabaseUnavailable(Problem):
 DB_RETRY_AFTER_S = 5
 
 
-def _problem(
-    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
-) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "instance": request.url.path,
-    }
-    if (request_id := current_request_id()) is not None:
-        body["request_id"] = request_id
-    body.update(extra)
-    headers = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="dosmotr"'
-    if "retry_after" in extra:
-        headers["Retry-After"] = str(extra["retry_after"])
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+# -- Evidence intake (tus uploads, manifests, signatures) ------------------------------------
 
 
-def handle_problem(request: Request, exc: Problem) -> Response[dict[str, Any]]:
-    return _problem(exc.status, exc.code, exc.title, exc.detail, request, **exc.extra)
+class TusVersionUnsupported(Problem):
+    status, code, title = 412, "tus_version_unsupported", "Tus-Resumable must be 1.0.0"
 
 
-def handle_validation(request: Request, exc: ValidationException) -> Response[dict[str, Any]]:
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    return _problem(
-        400,
-        "invalid_request",
-        InvalidRequest.title,
-        str(exc.detail),
-        request,
-        errors=[{"message": str(e.get("message", e)), "key": e.get("key")} for e in errors]
-        if errors and isinstance(errors[0], dict)
-        else [],
-    )
+class TusBadHeader(Problem):
+    status, code, title = 400, "tus_bad_header", "A tus header is malformed"
 
 
-_HTTP_CODES = {
-    400: ("invalid_request", "The request is not valid"),
-    401: ("unauthenticated", "Authentication required"),
-    403: ("forbidden", "Your role may not do this"),
-    404: ("not_found", "No such resource"),
-    405: ("method_not_allowed", "Method not allowed"),
-    413: ("body_too_large", "The request body is too large"),
-    415: ("unsupported_media_type", "This content type is not accepted"),
-}
+class UploadTooLarge(Problem):
+    status, code, title = 413, "upload_too_large", "The recording exceeds the policy's maximum size"
 
 
-def handle_http(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
-    status = exc.status_code
-    code, title = _HTTP_CODES.get(status, ("http_error", "Request failed"))
-    if isinstance(exc, NotAuthorizedException):
-        code, title = _HTTP_CODES[401]
-    elif isinstance(exc, PermissionDeniedException):
-        code, title = _HTTP_CODES[403]
-    elif isinstance(exc, NotFoundException):
-        code, title = _HTTP_CODES[404]
-    elif isinstance(exc, MethodNotAllowedException):
-        code, title = _HTTP_CODES[405]
-    detail = str(exc.detail) if exc.detail else title
-    return _problem(status, code, title, detail, request)
+class EmptyUpload(Problem):
+    status, code, title = 400, "empty_upload", "A recording cannot be empty"
 
 
-def handle_unstorable_text(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    # PostgreSQL stores no NUL (U+0000) in text or jsonb. Only client input carries one, from
-    # any path, query, header or body, so it is refused here rather than at every field.
-    return _problem(
-        400, InvalidRequest.code, InvalidRequest.title,
-        "text may not contain the NUL character (U+0000)", request,
-    )
+class UploadNotFound(Problem):
+    status, code, title = 404, "upload_not_found", "No such upload"
 
 
-def handle_too_deep(request: Request, exc: RecursionError) -> Response[dict[str, Any]]:
-    # Only client input nests without bound (JSON 1,000 levels deep and the like): the decoder
-    # or a canonicaliser runs out of stack on it. A 400, not a server failure.
-    return _problem(
-        400, InvalidRequest.code, InvalidRequest.title,
-        "the input is nested too deeply", request,
-    )
+class UploadExpired(Problem):
+    status, code, title = 410, "upload_expired", "The upload expired before it was completed"
 
 
-def handle_database_down(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-    return handle_problem(request, DatabaseUnavailable(
-        "the database cannot be reached; try again shortly", retry_after=DB_RETRY_AFTER_S))
+class OffsetConflict(Conflict):
+    code, title = "offset_mismatch", "Upload-Offset differs from the server's offset"
 
 
-def _raised_in_asyncpg(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_globals.get("__name__", "").startswith("asyncpg."):
-            return True
-        tb = tb.tb_next
-    return False
+class UploadLengthExceeded(Problem):
+    status, code, title = 413, "upload_length_exceeded", "More bytes than the declared Upload-Length"
 
 
-def handle_os_error(request: Request, exc: OSError) -> Response[dict[str, Any]]:
-    # asyncpg raises the socket's own OSError (refused, no such socket file, timeout) when a
-    # pooled connection cannot be (re)made: PostgreSQL is down, whoever acquired the pool.
-    # Any other OSError (a disk, a store) is a server failure.
-    if _raised_in_asyncpg(exc):
-        return handle_database_down(request, exc)
-    return handle_unexpected(request, exc)
+class UploadLengthConflict(Conflict):
+    code, title = "upload_length_conflict", "Upload-Length is already set to another value"
 
 
-def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _problem(
-        HTTP_500_INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "Internal error",
-        "The server failed; the error has been logged.",
-        request,
-    )
+class ChecksumMismatch(Problem):
+    status, code, title = 460, "checksum_mismatch", "The PATCH body does not match Upload-Checksum"
 
 
-problem_handlers: dict[type[Exception], Any] = {
-    Problem: handle_problem,
-    ValidationException: handle_validation,
-    HTTPException: handle_http,
-    CharacterNotInRepertoireError: handle_unstorable_text,
-    UntranslatableCharacterError: handle_unstorable_text,
-    RecursionError: handle_too_deep,
-    # The server went away under a query, refuses connections or is shutting down (08, 57, 53).
-    PostgresConnectionError: handle_database_down,
-    ConnectionDoesNotExistError: handle_database_down,
-    OperatorInterventionError: handle_database_down,
-    InsufficientResourcesError: handle_database_down,
-    OSError: handle_os_error,  # TimeoutError (a pool acquire timing out) is one
-    Exception: handle_unexpected,
-}
+class TerminationRefused(Problem):
+    status, code, title = 405, "termination_refused", "Evidence uploads cannot be deleted"
+
+
+class UploadIncomplete(Conflict):
+    code, title = "upload_incomplete", "The upload has not received all its bytes"
+
+
+class UploadMismatch(Conflict):
+    code, title = "upload_mismatch", "The upload belongs to another inspection, phase or client id"
+
+
+class ClientIdConflict(Conflict):
+    code, title = "client_id_conflict", "This client_id was registered with a different body"
+
+
+class RecordingRefused(Problem):
+    """Integrity failure at intake. Subclasses name the check that failed."""
+
+    status, code, title = 422, "recording_refused", "The recording failed an integrity check"
+
+
+class HashMismatch(RecordingRefused):
+    code, title = "hash_mismatch", "The stored bytes do not hash to the manifest's sha256"
+
+
+class SizeMismatch(RecordingRefused):
+    code, title = "size_mismatch", "The stored size differs from the manifest's size"
+
+
+class ChunkSizesMismatch(RecordingRefused):
+    code, title = "chunk_sizes_mismatch", "The chunk sizes do not add up to the file size"
+
+
+class ChainMismatch(RecordingRefused):
+    code, title = "chain_mismatch", "The chunk chain recomputed from the bytes differs"
+
+
+class AnnouncedChainMismatch(RecordingRefused):
+    code, title = "announced_chain_mismatch", "The recording differs from its announced chain"
+
+
+class SignatureInvalid(RecordingRefused):
+    code, title = "signature_invalid", "The signature does not verify under the device key"
+
+
+class DeviceNotApproved(RecordingRefused):
+    code, title = "device_not_approved", "The device is unknown, pending or revoked"
+
+
+class AnnouncementConflict(Conflict):
+    code, title = "announcement_conflict", "This client_id was announced with another chain"
+
+
+# -- IDK scans and their links to declarations ----------------------------------------------
+
+
+class ImageIdConflict(Conflict):
+    code, title = "image_id_conflict", "This image id was already registered with another image"
+
+
+class VerdictFinal(Conflict):
+    code, title = "verdict_final", "The scan already has a verdict; a verdict is final"
+
+
+class InvalidContainerNumber(InvalidRequest):
+    code, title = "invalid_container_number", "A container number is not 4 letters + 7 digits"
+
+
+class RiskAreaOutside(Problem):
+    status, code, title = 422, "risk_area_outside_image", "A risk area lies outside the image"
+
+
+class AlreadyLinked(Conflict):
+    code, title = "already_linked", "The scan is already linked to this declaration"
+
+
+class UnitNotDeclared(InvalidRequest):
+    code, title = "unit_not_declared", "The declaration does not declare this wagon or container"
+
+
+class LinkNotFound(NotFound):
+    code, title = "link_not_found", "The scan is not linked to this declaration"
+
+
+# -- Web push ------------------------------------------------------------------------------
+
+
+class PushEndpointRefused(Problem):
+    status, code, title = 422, "push_endpoint_not_allowed", "This push service is not allowed"
+
+
+class InvalidSubscriptionKeys(InvalidRequest):
+    code, title = "invalid_push_keys", "The subscription's keys are not a P-256 key and auth secret"
+
+
+class TooManySubscriptions(Conflict):
+    code, title = "too_many_subscriptions", "Too many push subscriptions for this user"
+
+
+# -- Review sampling -----------------------------------------------------------------------
+
+
+class DayNotOver(Conflict):
+    code, title = "day_not_over", "A day is sampled once it is over"

@@ -17,24 +17,21 @@ import asyncpg
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.declarations.schemas import normalise_unit
-from backend.errors import Conflict, Forbidden, InvalidRequest, InvalidState, NotFound
+from backend.errors import (
+    AlreadyLinked,
+    Forbidden,
+    InvalidContainerNumber,
+    InvalidRequest,
+    InvalidState,
+    LinkNotFound,
+    NotFound,
+    UnitNotDeclared,
+)
 from backend.idk import assist_repo, repo
 from backend.idk.assessment import rejudge
 from backend.idk.jobs import Why, enqueue_assessment
-from backend.idk.schemas import InvalidContainerNumber, LinkIn
+from backend.idk.schemas import LinkIn
 from backend.inspections.service import require_inspection
-
-
-class AlreadyLinked(Conflict):
-    code, title = "already_linked", "The scan is already linked to this declaration"
-
-
-class UnitNotDeclared(InvalidRequest):
-    code, title = "unit_not_declared", "The declaration does not declare this wagon or container"
-
-
-class LinkNotFound(NotFound):
-    code, title = "link_not_found", "The scan is not linked to this declaration"
 
 # Owner code (3 letters) + category letter, 6-digit serial, check digit. The check digit is
 # verified where the number is read (OCR); a scanner's typo must not lose the image here.

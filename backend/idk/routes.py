@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Stream
@@ -22,8 +22,8 @@ from backend.idk.display import open_display
 from backend.idk.schemas import (
     AssessmentVersion,
     LinkIn,
+    ScanFields,
     ScanOut,
-    ScanUpload,
     UnlinkIn,
     VerdictIn,
 )
@@ -31,6 +31,34 @@ from backend.settings import Settings
 
 ActorRequest = Request[Actor, str, State]
 READERS = ("idk_operator", "post_head", "inspector", "auditor", "admin")
+
+
+class ScanUpload(msgspec.Struct, forbid_unknown_fields=True):
+    """The multipart form of `POST /api/idk/scans`; `container_numbers` comma-separated."""
+
+    image: UploadFile
+    image_id: str
+    scanner: str
+    scanned_at: str
+    composition_number: str = ""
+    wagon_number: str = ""
+    container_numbers: str = ""
+    post_code: str | None = None
+
+    def fields(self) -> ScanFields:
+        raw = {
+            "image_id": self.image_id.strip(),
+            "scanner": self.scanner.strip(),
+            "scanned_at": self.scanned_at.strip(),
+            "composition_number": self.composition_number.strip(),
+            "wagon_number": self.wagon_number,
+            "container_numbers": [c for c in self.container_numbers.split(",") if c.strip()],
+        }
+        try:
+            return msgspec.convert(raw, ScanFields)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequest(str(exc)) from None
+
 
 
 def _settings_default(name: str) -> int:

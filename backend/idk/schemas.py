@@ -1,4 +1,4 @@
-"""IDK scan Structs (inputs, outputs) and the problems only this domain raises."""
+"""IDK scan Structs (inputs, outputs); its problems are in backend.errors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar.datastructures import UploadFile
-
-from backend.errors import Conflict, InvalidRequest, Problem
 
 # The image id becomes a segment of the object key, so it keeps to the store's safe alphabet.
 IMAGE_ID_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_\-.:@+=]{0,127}$"
@@ -19,22 +16,6 @@ Pixel = Annotated[int, msgspec.Meta(ge=0)]
 Extent = Annotated[int, msgspec.Meta(gt=0)]
 Verdict = Literal["suspicion", "clear"]
 Reason = Annotated[str, msgspec.Meta(min_length=10, max_length=4000, pattern=r"\S")]
-
-
-class ImageIdConflict(Conflict):
-    code, title = "image_id_conflict", "This image id was already registered with another image"
-
-
-class VerdictFinal(Conflict):
-    code, title = "verdict_final", "The scan already has a verdict; a verdict is final"
-
-
-class InvalidContainerNumber(InvalidRequest):
-    code, title = "invalid_container_number", "A container number is not 4 letters + 7 digits"
-
-
-class RiskAreaOutside(Problem):
-    status, code, title = 422, "risk_area_outside_image", "A risk area lies outside the image"
 
 
 class ScanFields(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -48,33 +29,6 @@ class ScanFields(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     container_numbers: Annotated[list[str], msgspec.Meta(max_length=16)] = msgspec.field(
         default_factory=list
     )
-
-
-class ScanUpload(msgspec.Struct, forbid_unknown_fields=True):
-    """The multipart form of `POST /api/idk/scans`; `container_numbers` comma-separated."""
-
-    image: UploadFile
-    image_id: str
-    scanner: str
-    scanned_at: str
-    composition_number: str = ""
-    wagon_number: str = ""
-    container_numbers: str = ""
-    post_code: str | None = None
-
-    def fields(self) -> ScanFields:
-        raw = {
-            "image_id": self.image_id.strip(),
-            "scanner": self.scanner.strip(),
-            "scanned_at": self.scanned_at.strip(),
-            "composition_number": self.composition_number.strip(),
-            "wagon_number": self.wagon_number,
-            "container_numbers": [c for c in self.container_numbers.split(",") if c.strip()],
-        }
-        try:
-            return msgspec.convert(raw, ScanFields)
-        except msgspec.ValidationError as exc:
-            raise InvalidRequest(str(exc)) from None
 
 
 class RiskArea(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -14,7 +14,14 @@ import msgspec
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
-from backend.errors import Forbidden, InvalidRequest, NotFound
+from backend.errors import (
+    Forbidden,
+    ImageIdConflict,
+    InvalidRequest,
+    NotFound,
+    RiskAreaOutside,
+    VerdictFinal,
+)
 from backend.idk import assist_repo, conclusion_service, linking, rail, repo
 from backend.idk.assessment import enforce_disagreement
 from backend.idk.images import ImageInfo, inspect_image_async, inspect_image_file_async
@@ -22,13 +29,10 @@ from backend.idk.jobs import enqueue_assessment
 from backend.idk.schemas import (
     Assessment,
     AssessmentVersion,
-    ImageIdConflict,
     RiskArea,
-    RiskAreaOutside,
     ScanFields,
     ScanOut,
     StoredImage,
-    VerdictFinal,
     VerdictIn,
 )
 from backend.inspections.service import require_inspection

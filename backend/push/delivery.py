@@ -28,9 +28,10 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from backend.audit import repo as audit
+from backend.errors import PushEndpointRefused
 from backend.jobs import DELIVER_PUSH, DeliverPush
 from backend.push import notification, repo
-from backend.push.hosts import PushEndpointRefused, check_endpoint
+from backend.push.hosts import check_endpoint
 from backend.push.schemas import Notification
 from backend.push.vapid import signer
 from backend.settings import Secrets, Settings, load_secrets

@@ -10,13 +10,9 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from backend.errors import Problem
+from backend.errors import PushEndpointRefused
 
 MAX_ENDPOINT = 2048
-
-
-class PushEndpointRefused(Problem):
-    status, code, title = 422, "push_endpoint_not_allowed", "This push service is not allowed"
 
 
 def _is_loopback(host: str) -> bool:

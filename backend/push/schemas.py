@@ -7,8 +7,6 @@ from typing import Annotated
 
 import msgspec
 
-from backend.errors import Conflict, InvalidRequest
-
 B64Url = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_\-]+=*$")]
 
 
@@ -54,11 +52,3 @@ class Notification(msgspec.Struct, frozen=True):
     body: str
     link: str | None
     alert_id: str | None
-
-
-class InvalidSubscriptionKeys(InvalidRequest):
-    code, title = "invalid_push_keys", "The subscription's keys are not a P-256 key and auth secret"
-
-
-class TooManySubscriptions(Conflict):
-    code, title = "too_many_subscriptions", "Too many push subscriptions for this user"

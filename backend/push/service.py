@@ -11,16 +11,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
-from backend.errors import NotFound
+from backend.errors import InvalidSubscriptionKeys, NotFound, TooManySubscriptions
 from backend.jobs import DeliverPush, enqueue_push
 from backend.push import repo
 from backend.push.hosts import check_endpoint
 from backend.push.schemas import (
-    InvalidSubscriptionKeys,
     SubscriptionIn,
     SubscriptionOut,
     TestQueued,
-    TooManySubscriptions,
 )
 from backend.push.vapid import b64url_decode
 

@@ -13,13 +13,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from backend import errors as p
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import InvalidRequest, NotFound, ValidationInProgress
 from backend.jobs import enqueue_validation
 from backend.posts import repo as posts_repo
-from backend.recordings import problems as p
 from backend.recordings import repo
 from backend.recordings.manifest import (
     Manifest,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, delete, head, patch, post
 from litestar.datastructures import State
 
+from backend import errors as p
 from backend.auth.actor import Actor
 from backend.auth.guards import roles
 from backend.board.progress import saw_progress
 from backend.deps import Conn
-from backend.recordings import problems as p
 from backend.recordings import tus, uploads
 
 ActorRequest = Request[Actor, str, State]
@@ -90,7 +90,7 @@ class UploadController(Controller):
         _require_tus(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != tus.OFFSET_CONTENT_TYPE:
-            raise p.WrongContentType()
+            raise p.UnsupportedMedia("PATCH bodies are application/offset+octet-stream")
         offset = _header_int(request, "upload-offset")
         if offset is None:
             raise p.TusBadHeader("Upload-Offset is required")

@@ -19,13 +19,13 @@ from weakref import WeakValueDictionary
 import asyncpg
 import msgspec
 
+from backend import errors as p
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import Forbidden, InvalidRequest, InvalidState, NotFound
 from backend.inspections import repo as inspections_repo
 from backend.posts import repo as posts_repo
 from backend.posts.policy import PHASES
-from backend.recordings import problems as p
 from backend.storage.base import ObjectStore, OffsetMismatch
 
 UPLOAD_TTL = timedelta(hours=48)

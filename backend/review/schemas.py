@@ -7,8 +7,6 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.errors import Conflict
-
 
 class Official(msgspec.Struct, frozen=True):
     id: str
@@ -62,7 +60,3 @@ class SampleDay(msgspec.Struct, frozen=True):
 class ReviewIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     status: Literal["reviewed", "flagged"]
     note: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
-
-
-class DayNotOver(Conflict):
-    code, title = "day_not_over", "A day is sampled once it is over"

@@ -18,10 +18,10 @@ import asyncpg
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.declarations.schemas import normalise_unit
-from backend.errors import InvalidRequest, NotFound
+from backend.errors import DayNotOver, InvalidRequest, NotFound
 from backend.posts import repo as posts_repo
 from backend.review import repo
-from backend.review.schemas import DayNotOver, DeclarationHit, ReviewIn, SampleDay, SampleItem
+from backend.review.schemas import DeclarationHit, ReviewIn, SampleDay, SampleItem
 
 SEARCH_LIMIT_MAX = 500
 MIN_FLAG_NOTE = 10

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from backend.errors import PushEndpointRefused
 from backend.jobs import DeliverPush, enqueue_push
-from backend.push.hosts import PushEndpointRefused, check_endpoint
+from backend.push.hosts import check_endpoint
 from backend.push.notification import PAYLOAD_LIMIT, encode
 from backend.push.schemas import Notification
 from tests.helpers import create_declaration
