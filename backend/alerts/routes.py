@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from backend.alerts import service
 from backend.auth.actor import Actor
-from backend.auth.guards import HUMANS, roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.errors import NotFound
 
@@ -23,7 +23,7 @@ class ReadOut(msgspec.Struct, frozen=True):
 class AlertController(Controller):
     path = "/api/alerts"
     tags = ["alerts"]
-    guards = [roles(*HUMANS)]
+    guards = [may("alerts.own")]
 
     @get("/")
     async def list_alerts(

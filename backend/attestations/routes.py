@@ -8,7 +8,7 @@ from litestar.datastructures import State
 from backend.attestations import service
 from backend.attestations.schemas import AttestationIn, AttestationOut, ConfirmationView
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 
 ActorRequest = Request[Actor, str, State]
@@ -18,7 +18,7 @@ class CheckAttestationController(Controller):
     path = "/api/recordings/{recording_id:str}/checks/{check:str}"
     tags = ["attestations"]
 
-    @post("/attestation", guards=[roles("post_head")], status_code=201)
+    @post("/attestation", guards=[may("check.attest")], status_code=201)
     async def attest(
         self, recording_id: str, check: str, data: AttestationIn, request: ActorRequest,
         conn: Conn,
@@ -28,14 +28,14 @@ class CheckAttestationController(Controller):
             conn, request.app.state.store, request.user, recording_id, check, data
         )
 
-    @get("/frames", guards=[roles("post_head", "auditor", "admin")])
+    @get("/frames", guards=[may("check.frames")])
     async def frames(
         self, recording_id: str, check: str, request: ActorRequest, conn: Conn
     ) -> ConfirmationView:
         """The check of the latest report, the frames that matter, and any answer given."""
         return await service.view(conn, request.app.state.store, request.user, recording_id, check)
 
-    @get("/frames/{index:int}", guards=[roles("post_head", "auditor", "admin")])
+    @get("/frames/{index:int}", guards=[may("check.frames")])
     async def frame(
         self, recording_id: str, check: str, index: int, request: ActorRequest, conn: Conn
     ) -> Response[bytes]:

@@ -8,14 +8,14 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from backend.audit import repo
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 
 
 class AuditController(Controller):
     path = "/api/audit"
     tags = ["audit"]
-    guards = [roles("auditor", "admin")]
+    guards = [may("audit.read")]
 
     @get("/")
     async def list_events(

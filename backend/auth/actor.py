@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-ROLES = ("inspector", "idk_operator", "post_head", "auditor", "integration", "admin")
-# Roles not tied to one post: they see across posts (auditor reads only).
-CROSS_POST_ROLES = frozenset({"auditor", "integration", "admin"})
+from backend.auth.permissions import CROSS_POST_ROLES, ROLES, sees_post
+
+__all__ = ["CROSS_POST_ROLES", "ROLES", "Actor"]
 
 
 class Actor(msgspec.Struct, frozen=True):
@@ -20,4 +20,4 @@ class Actor(msgspec.Struct, frozen=True):
     must_change_password: bool = False
 
     def sees_post(self, post_code: str) -> bool:
-        return self.role in CROSS_POST_ROLES or self.post_code == post_code
+        return sees_post(self.role, self.post_code, post_code)

@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from backend.auth import service, throttle
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 
 
@@ -64,7 +64,7 @@ class UserSessionsController(Controller):
     path = "/api/users"
     tags = ["users"]
 
-    @post("/{user_id:str}/revoke-sessions", guards=[roles("admin")], status_code=200)
+    @post("/{user_id:str}/revoke-sessions", guards=[may("user.admin")], status_code=200)
     async def revoke_sessions(
         self, user_id: str, request: Request[Actor, str, State], conn: Conn
     ) -> RevokedOut:

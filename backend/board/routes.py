@@ -10,12 +10,10 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.board import service
 from backend.board.schemas import AwaitingDeclaration, BoardOut
 from backend.deps import Conn
-
-WATCHERS = ("post_head", "auditor", "admin")
 
 ActorRequest = Request[Actor, str, State]
 
@@ -23,7 +21,7 @@ ActorRequest = Request[Actor, str, State]
 class BoardController(Controller):
     path = "/api/board"
     tags = ["board"]
-    guards = [roles(*WATCHERS)]
+    guards = [may("board.watch")]
 
     @get("/")
     async def board(
@@ -49,7 +47,7 @@ class BoardController(Controller):
 class AwaitingController(Controller):
     path = "/api/declarations/awaiting"
     tags = ["board"]
-    guards = [roles(*WATCHERS)]
+    guards = [may("board.watch")]
 
     @get("/")
     async def awaiting(

@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.declarations import service
 from backend.declarations.schemas import (
     DeclarationIn,
@@ -25,7 +25,6 @@ from backend.gate import service as gate
 
 BIGINT_MAX = 2**63 - 1  # PostgreSQL takes no larger OFFSET
 
-READERS = ("inspector", "idk_operator", "post_head", "auditor", "integration", "admin")
 
 ActorRequest = Request[Actor, str, State]
 
@@ -34,14 +33,14 @@ class DeclarationController(Controller):
     path = "/api/declarations"
     tags = ["declarations"]
 
-    @post("/", guards=[roles("integration", "admin")], status_code=201)
+    @post("/", guards=[may("declaration.create")], status_code=201)
     async def create(
         self, data: DeclarationIn, request: ActorRequest, conn: Conn
     ) -> Response[DeclarationOut]:
         view, created = await service.create(conn, request.user, data)
         return Response(view, status_code=201 if created else 200)
 
-    @get("/", guards=[roles(*READERS)])
+    @get("/", guards=[may("declaration.read")])
     async def search(
         self,
         request: ActorRequest,
@@ -54,27 +53,27 @@ class DeclarationController(Controller):
     ) -> list[DeclarationOut]:
         return await service.search(conn, request.user, status, post_code, number, limit, offset)
 
-    @get("/{declaration_id:str}", guards=[roles(*READERS)])
+    @get("/{declaration_id:str}", guards=[may("declaration.read")])
     async def get_one(self, declaration_id: str, request: ActorRequest, conn: Conn) -> DeclarationOut:
         return await service.get(conn, request.user, declaration_id)
 
-    @get("/{declaration_id:str}/gate", guards=[roles(*READERS)])
+    @get("/{declaration_id:str}/gate", guards=[may("declaration.read")])
     async def gate(self, declaration_id: str, request: ActorRequest, conn: Conn) -> GateOut:
         return await gate.evaluate(conn, request.user, declaration_id)
 
-    @post("/{declaration_id:str}/release", guards=[roles("post_head")], status_code=200)
+    @post("/{declaration_id:str}/release", guards=[may("declaration.release")], status_code=200)
     async def release(
         self, declaration_id: str, data: ReleaseIn, request: ActorRequest, conn: Conn
     ) -> ReleaseResult:
         return await gate.release(conn, request.user, declaration_id, data)
 
-    @post("/{declaration_id:str}/refuse", guards=[roles("post_head")], status_code=200)
+    @post("/{declaration_id:str}/refuse", guards=[may("declaration.refuse")], status_code=200)
     async def refuse(
         self, declaration_id: str, data: ReasonIn, request: ActorRequest, conn: Conn
     ) -> RefusalResult:
         return await gate.refuse(conn, request.user, declaration_id, data.reason)
 
-    @post("/{declaration_id:str}/order-inspection", guards=[roles("post_head")], status_code=200)
+    @post("/{declaration_id:str}/order-inspection", guards=[may("declaration.order_inspection")], status_code=200)
     async def order_inspection(
         self, declaration_id: str, data: ReasonIn, request: ActorRequest, conn: Conn
     ) -> DeclarationOut:

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.response import Stream
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.evidence.package import prepare
 from backend.evidence.zipstream import stream_zip
@@ -17,7 +17,7 @@ class EvidenceController(Controller):
     path = "/api/declarations"
     tags = ["evidence"]
 
-    @get("/{declaration_id:str}/evidence-package", guards=[roles("post_head", "auditor", "admin")],
+    @get("/{declaration_id:str}/evidence-package", guards=[may("evidence.package")],
          response_description="application/zip; check it with `dosmotr verify PACKAGE.zip`")
     async def evidence_package(
         self, declaration_id: str, request: Request[Actor, str, State], state: State, conn: Conn

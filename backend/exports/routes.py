@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.exports import service
 
@@ -26,7 +26,7 @@ class ExportController(Controller):
     path = "/api/declarations/export"
     tags = ["declarations"]
 
-    @get("/", guards=[roles("post_head", "auditor", "admin")])
+    @get("/", guards=[may("declaration.export")])
     async def export(
         self,
         request: Request[Actor, str, State],

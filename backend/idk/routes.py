@@ -13,7 +13,7 @@ from litestar.params import Body, Parameter
 from litestar.response import Stream
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.errors import BodyTooLarge, InvalidRequest
 from backend.idk import conclusion_service, linking, service
@@ -30,7 +30,6 @@ from backend.idk.schemas import (
 from backend.settings import Settings
 
 ActorRequest = Request[Actor, str, State]
-READERS = ("idk_operator", "post_head", "inspector", "auditor", "admin")
 
 
 class ScanUpload(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,7 +78,7 @@ class IdkScanController(Controller):
 
     @post(
         "/scans",
-        guards=[roles("idk_operator", "admin")],
+        guards=[may("idk.upload")],
         status_code=201,
         request_max_body_size=UPLOAD_BODY_CEILING,
     )
@@ -103,7 +102,7 @@ class IdkScanController(Controller):
 
     @post(
         "/batches",
-        guards=[roles("idk_operator", "admin")],
+        guards=[may("idk.upload")],
         status_code=200,
         request_max_body_size=BATCH_BODY_CEILING,
     )
@@ -118,19 +117,19 @@ class IdkScanController(Controller):
             settings.max_image_body,
         )
 
-    @post("/scans/{scan_id:str}/verdict", guards=[roles("idk_operator")], status_code=200)
+    @post("/scans/{scan_id:str}/verdict", guards=[may("idk.verdict")], status_code=200)
     async def verdict(
         self, scan_id: str, data: VerdictIn, request: ActorRequest, state: State, conn: Conn
     ) -> ScanOut:
         return await service.give_verdict(conn, request.user, scan_id, data, state.store)
 
-    @post("/scans/{scan_id:str}/links", guards=[roles("idk_operator")], status_code=200)
+    @post("/scans/{scan_id:str}/links", guards=[may("idk.link")], status_code=200)
     async def link(self, scan_id: str, data: LinkIn, request: ActorRequest, conn: Conn) -> ScanOut:
         await linking.link_manually(conn, request.user, scan_id, data)
         return await service.get_scan(conn, request.user, scan_id)
 
     @delete(
-        "/scans/{scan_id:str}/links/{declaration_id:str}", guards=[roles("idk_operator")],
+        "/scans/{scan_id:str}/links/{declaration_id:str}", guards=[may("idk.link")],
         status_code=200,
     )
     async def unlink(
@@ -149,19 +148,19 @@ class IdkScanController(Controller):
         await linking.unlink(conn, request.user, scan_id, declaration_id, checked.reason)
         return await service.get_scan(conn, request.user, scan_id)
 
-    @get("/scans/{scan_id:str}/conclusion.pdf", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/conclusion.pdf", guards=[may("idk.read")])
     async def conclusion_pdf(
         self, scan_id: str, request: ActorRequest, state: State, conn: Conn
     ) -> Response[bytes]:
         return await _conclusion(conn, state, request.user, scan_id, "pdf")
 
-    @get("/scans/{scan_id:str}/conclusion.html", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/conclusion.html", guards=[may("idk.read")])
     async def conclusion_html(
         self, scan_id: str, request: ActorRequest, state: State, conn: Conn
     ) -> Response[bytes]:
         return await _conclusion(conn, state, request.user, scan_id, "html")
 
-    @get("/scans", guards=[roles(*READERS)])
+    @get("/scans", guards=[may("idk.read")])
     async def list_scans(
         self,
         request: ActorRequest,
@@ -173,11 +172,11 @@ class IdkScanController(Controller):
     ) -> list[ScanOut]:
         return await service.list_scans(conn, request.user, post_code, unlinked, verdict, limit)
 
-    @get("/scans/{scan_id:str}", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}", guards=[may("idk.read")])
     async def get_one(self, scan_id: str, request: ActorRequest, conn: Conn) -> ScanOut:
         return await service.get_scan(conn, request.user, scan_id)
 
-    @get("/scans/{scan_id:str}/assessments", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/assessments", guards=[may("idk.read")])
     async def assessments(
         self, scan_id: str, request: ActorRequest, conn: Conn
     ) -> list[AssessmentVersion]:
@@ -185,7 +184,7 @@ class IdkScanController(Controller):
         per change of the linked declarations."""
         return await service.assessment_history(conn, request.user, scan_id)
 
-    @get("/scans/{scan_id:str}/image", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/image", guards=[may("idk.read")])
     async def image(
         self, scan_id: str, request: ActorRequest, state: State, conn: Conn
     ) -> Stream:
@@ -202,7 +201,7 @@ class IdkScanController(Controller):
         )
 
 
-    @get("/scans/{scan_id:str}/display", guards=[roles(*READERS)])
+    @get("/scans/{scan_id:str}/display", guards=[may("idk.read")])
     async def display(
         self, scan_id: str, request: ActorRequest, state: State, conn: Conn
     ) -> Stream:

@@ -9,14 +9,13 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.declarations.schemas import ReasonIn
 from backend.deps import Conn
 from backend.inspections import service, view
 from backend.inspections.view import CountsIn, InspectionListItem, InspectionOut
 
 ActorRequest = Request[Actor, str, State]
-READERS = ("inspector", "post_head", "auditor", "admin")
 
 
 class ReassignedOut(msgspec.Struct, frozen=True):
@@ -28,7 +27,7 @@ class InspectionController(Controller):
     path = "/api/inspections"
     tags = ["inspections"]
 
-    @get("/", guards=[roles(*READERS)])
+    @get("/", guards=[may("inspection.read")])
     async def list_inspections(
         self,
         request: ActorRequest,
@@ -39,16 +38,16 @@ class InspectionController(Controller):
     ) -> list[InspectionListItem]:
         return await view.list_for(conn, request.user, mine, status, post_code)
 
-    @get("/{inspection_id:str}", guards=[roles(*READERS)])
+    @get("/{inspection_id:str}", guards=[may("inspection.read")])
     async def get_one(self, inspection_id: str, request: ActorRequest, conn: Conn) -> InspectionOut:
         return await view.view(conn, request.user, inspection_id)
 
-    @post("/{inspection_id:str}/start", guards=[roles("inspector")], status_code=200)
+    @post("/{inspection_id:str}/start", guards=[may("inspection.conduct")], status_code=200)
     async def start(self, inspection_id: str, request: ActorRequest, conn: Conn) -> InspectionOut:
         await service.start(conn, request.user, inspection_id)
         return await view.view(conn, request.user, inspection_id)
 
-    @post("/{inspection_id:str}/counts", guards=[roles("inspector")], status_code=200)
+    @post("/{inspection_id:str}/counts", guards=[may("inspection.conduct")], status_code=200)
     async def counts(
         self, inspection_id: str, data: CountsIn, request: ActorRequest, conn: Conn
     ) -> InspectionOut:
@@ -58,12 +57,12 @@ class InspectionController(Controller):
         )
         return await view.view(conn, request.user, inspection_id)
 
-    @post("/{inspection_id:str}/finish", guards=[roles("inspector")], status_code=200)
+    @post("/{inspection_id:str}/finish", guards=[may("inspection.conduct")], status_code=200)
     async def finish(self, inspection_id: str, request: ActorRequest, conn: Conn) -> InspectionOut:
         await service.finish(conn, request.user, inspection_id)
         return await view.view(conn, request.user, inspection_id)
 
-    @post("/{inspection_id:str}/reassign", guards=[roles("post_head")], status_code=200)
+    @post("/{inspection_id:str}/reassign", guards=[may("inspection.reassign")], status_code=200)
     async def reassign(
         self, inspection_id: str, data: ReasonIn, request: ActorRequest, conn: Conn
     ) -> ReassignedOut:

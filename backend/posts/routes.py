@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
 
 from backend.auth.actor import Actor
-from backend.auth.guards import HUMANS, roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.posts import service
 from backend.posts.schemas import (
@@ -22,28 +22,25 @@ from backend.posts.schemas import (
     VersionedPolicy,
 )
 
-ADMIN = roles("admin")
-SHIFT_READERS = roles("post_head", "auditor", "admin")
-
 
 class PostController(Controller):
     path = "/api/posts"
     tags = ["posts"]
     # The machine account of the declaration system creates and reads declarations only.
-    guards = [roles(*HUMANS)]
+    guards = [may("post.read")]
 
     @get("/")
     async def list_posts(self, conn: Conn) -> list[PostOut]:
         return await service.list_posts(conn)
 
-    @post("/", guards=[ADMIN], status_code=201)
+    @post("/", guards=[may("post.admin")], status_code=201)
     async def create_post(self, data: PostIn, request: Request[Actor, str, State],
                           conn: Conn) -> PostOut:
         """A new post with a GeoJSON Polygon geofence; its policy (else the kind's default)
         becomes version 1."""
         return await service.create_post(conn, request.user, data)
 
-    @patch("/{code:str}", guards=[ADMIN])
+    @patch("/{code:str}", guards=[may("post.admin")])
     async def update_post(self, code: str, data: PostPatchIn,
                           request: Request[Actor, str, State], conn: Conn) -> PostOut:
         """Change name, kind, has_idk or the geofence."""
@@ -55,7 +52,7 @@ class PostController(Controller):
         """The policy in force, with its version."""
         return await service.current_policy(conn, request.user, code)
 
-    @put("/{code:str}/policy", guards=[ADMIN])
+    @put("/{code:str}/policy", guards=[may("post.admin")])
     async def put_policy(self, code: str, data: dict[str, Any],
                          request: Request[Actor, str, State], conn: Conn) -> VersionedPolicy:
         """A new policy version (422 `invalid_policy` with the failing `path`); inspections
@@ -72,12 +69,12 @@ class PostController(Controller):
                              request: Request[Actor, str, State], conn: Conn) -> PolicyVersionOut:
         return await service.policy_version(conn, request.user, code, version)
 
-    @get("/{code:str}/shift", guards=[SHIFT_READERS])
+    @get("/{code:str}/shift", guards=[may("shift.read")])
     async def shift(self, code: str, request: Request[Actor, str, State], conn: Conn) -> ShiftOut:
         """The post's active inspectors and who of them is on shift."""
         return await service.get_shift(conn, request.user, code)
 
-    @put("/{code:str}/shift", guards=[roles("post_head", "admin")])
+    @put("/{code:str}/shift", guards=[may("shift.set")])
     async def set_shift(self, code: str, data: ShiftIn, request: Request[Actor, str, State],
                         conn: Conn) -> ShiftOut:
         """Exactly these inspectors of the post are on shift (the post's head or an admin)."""

@@ -6,7 +6,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 
 from backend.auth.actor import Actor
-from backend.auth.guards import HUMANS, roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.push import service
 from backend.push.schemas import SubscriptionIn, SubscriptionOut, TestQueued, VapidKeyOut
@@ -18,7 +18,7 @@ ActorRequest = Request[Actor, str, State]
 class PushController(Controller):
     path = "/api/push"
     tags = ["push"]
-    guards = [roles(*HUMANS)]
+    guards = [may("push.own")]
 
     @get("/vapid-public-key")
     async def vapid_public_key(self, state: State) -> VapidKeyOut:

@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Stream
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.errors import NotFound
 from backend.recordings import repo, service, tus
@@ -25,13 +25,12 @@ from backend.recordings.schemas import (
 from backend.storage.base import ObjectStore
 
 ActorRequest = Request[Actor, str, State]
-READERS = ("inspector", "post_head", "auditor", "admin")
 
 
 class InspectionRecordingsController(Controller):
     path = "/api/inspections/{inspection_id:str}/recordings"
     tags = ["recordings"]
-    guards = [roles("inspector", "post_head")]
+    guards = [may("recording.upload")]
 
     @post("/", status_code=201)
     async def register(
@@ -59,13 +58,13 @@ async def _body(store: ObjectStore, key: str, start: int, end: int) -> AsyncIter
 class RecordingController(Controller):
     path = "/api/recordings"
     tags = ["recordings"]
-    guards = [roles(*READERS)]
+    guards = [may("recording.read")]
 
     @get("/{recording_id:str}")
     async def get_one(self, recording_id: str, request: ActorRequest, conn: Conn) -> RecordingOut:
         return to_out(await service.load_visible(conn, request.user, recording_id))
 
-    @post("/{recording_id:str}/revalidate", status_code=202, guards=[roles("post_head", "admin")])
+    @post("/{recording_id:str}/revalidate", status_code=202, guards=[may("recording.revalidate")])
     async def revalidate(
         self, recording_id: str, data: RevalidateIn, request: ActorRequest, conn: Conn
     ) -> RevalidationOut:

@@ -7,13 +7,12 @@ from litestar.datastructures import State
 
 from backend import errors as p
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.board.progress import saw_progress
 from backend.deps import Conn
 from backend.recordings import tus, uploads
 
 ActorRequest = Request[Actor, str, State]
-RECORDERS = ("inspector", "post_head")
 
 
 def _tus_headers(**extra: str) -> dict[str, str]:
@@ -46,7 +45,7 @@ class UploadController(Controller):
     tags = ["uploads"]
     after_request = _advertise_tus  # type: ignore[assignment]
 
-    @post("/", guards=[roles(*RECORDERS)], status_code=201)
+    @post("/", guards=[may("recording.upload")], status_code=201)
     async def create(self, request: ActorRequest, conn: Conn) -> Response[None]:
         """Create an upload: `Upload-Length` or `Upload-Defer-Length: 1`, and `Upload-Metadata`
         with inspection_id, phase, client_id, filetype (base64 values, as tus says)."""
@@ -70,7 +69,7 @@ class UploadController(Controller):
             ),
         )
 
-    @head("/{upload_id:str}", guards=[roles(*RECORDERS)])
+    @head("/{upload_id:str}", guards=[may("recording.upload")])
     async def head_upload(self, upload_id: str, request: ActorRequest, conn: Conn) -> Response[None]:
         _require_tus(request)
         upload = await uploads.load(conn, request.user, upload_id)
@@ -84,7 +83,7 @@ class UploadController(Controller):
             headers["Upload-Expires"] = tus.http_date(upload.expires_at)
         return Response(None, status_code=200, headers=headers)
 
-    @patch("/{upload_id:str}", guards=[roles(*RECORDERS)], status_code=204,
+    @patch("/{upload_id:str}", guards=[may("recording.upload")], status_code=204,
            request_max_body_size=None)
     async def patch_upload(self, upload_id: str, request: ActorRequest) -> Response[None]:
         _require_tus(request)
@@ -108,6 +107,6 @@ class UploadController(Controller):
         await saw_progress(state.pool, upload_id, new_offset)  # the board's percentage, live
         return Response(None, status_code=204, headers=_tus_headers(**{"Upload-Offset": str(new_offset)}))
 
-    @delete("/{upload_id:str}", guards=[roles(*RECORDERS)], status_code=405)
+    @delete("/{upload_id:str}", guards=[may("recording.upload")], status_code=405)
     async def terminate(self, upload_id: str) -> None:
         raise p.TerminationRefused("tus termination is not offered: evidence is never deleted")

@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from backend.auth.actor import Actor
-from backend.auth.guards import roles
+from backend.auth.permissions import may
 from backend.deps import Conn
 from backend.review import service
 from backend.review.schemas import DeclarationHit, ReviewIn, SampleDay, SampleItem
@@ -24,7 +24,7 @@ class SearchController(Controller):
     path = "/api/search"
     tags = ["review"]
 
-    @get("/declarations", guards=[roles("post_head", "auditor", "admin")])
+    @get("/declarations", guards=[may("declaration.search")])
     async def declarations(
         self,
         request: ActorRequest,
@@ -55,7 +55,7 @@ class ReviewSampleController(Controller):
     path = "/api/review-sample"
     tags = ["review"]
 
-    @get("/", guards=[roles("auditor", "admin")])
+    @get("/", guards=[may("review.sample")])
     async def sample(
         self,
         state: State,
@@ -65,7 +65,7 @@ class ReviewSampleController(Controller):
     ) -> list[SampleDay]:
         return await service.sample(conn, state.secrets.token_pepper, day, post_code)
 
-    @post("/{declaration_id:str}", guards=[roles("auditor")], status_code=200)
+    @post("/{declaration_id:str}", guards=[may("review.record")], status_code=200)
     async def review(
         self, declaration_id: str, data: ReviewIn, request: ActorRequest, conn: Conn
     ) -> SampleItem:
