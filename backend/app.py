@@ -30,6 +30,7 @@ from backend.devices.routes import DeviceController
 from backend.evidence.routes import EvidenceController
 from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
+from backend.idk.scanner_routes import IdkScannerController
 from backend.inspections.routes import InspectionController
 from backend.ops.edge import with_edge
 from backend.ops.forwarded import with_forwarded
@@ -58,6 +59,7 @@ API_CONTROLLERS = [
     DeviceController,
     DeclarationController,
     IdkScanController,
+    IdkScannerController,
     InspectionController,
     InspectionRecordingsController,
     RecordingController,

@@ -285,6 +285,15 @@ class LinkNotFound(NotFound):
     code, title = "link_not_found", "The scan is not linked to this declaration"
 
 
+class RawExportRequired(Problem):
+    status, code, title = (422, "raw_export_required",
+                           "This scanner's settings accept only its raw (16-bit) export")
+
+
+class InvalidCalibration(Problem):
+    status, code, title = 422, "invalid_calibration", "The scanner calibration is not valid"
+
+
 # -- Web push ------------------------------------------------------------------------------
 
 

@@ -303,6 +303,17 @@ async def _put_shift(w: World, role: str) -> Call:
     return Call("/api/posts/ALTYNKOL/shift", json={"inspector_ids": on})
 
 
+SCANNER_IN = {"post_code": "ALTYNKOL", "pitch_x_mm": 5.0, "pitch_y_mm": 5.0,
+              "air_level": 60000.0, "dark_level": 100.0}
+
+
+async def _scanner(w: World, role: str) -> Call:
+    resp = await w.client.put("/api/idk/scanners/SWEEP-SCANNER", headers=w.headers("admin"),
+                              json=SCANNER_IN)
+    assert resp.status_code == 200, resp.text
+    return Call("/api/idk/scanners/SWEEP-SCANNER")
+
+
 # Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
@@ -412,6 +423,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         IDK_READERS, fixed("/api/idk/scans/{scan}/conclusion.html")),
     ("GET", "/api/idk/scans/{scan_id:str}/assessments"): rule(
         IDK_READERS, fixed("/api/idk/scans/{scan}/assessments")),
+    ("GET", "/api/idk/scanners/{scanner_id:str}"): rule(
+        {"post_head", "auditor", "admin"}, _scanner),
+    ("PUT", "/api/idk/scanners/{scanner_id:str}"): rule(
+        {"admin"}, fixed("/api/idk/scanners/SWEEP-SCANNER", json=SCANNER_IN)),
     ("GET", "/api/users"): rule(AUDIT, fixed("/api/users"),
                                 note="auditors read every account; only admins change them"),
     ("POST", "/api/users"): rule(ADMIN, _create_user, ok=(201,)),
