@@ -10,7 +10,16 @@ Columns: `baseline` (the old matcher: full ISO 6346 number / plate in reading or
 `identity` (today's check as the pipeline runs it: the crops of small text enlarged and read
 again). `false` counts passes against a wrong declaration of the same kind (a near number
 with a valid check digit): it must stay 0. Targets at >= 20 px: containers >= 80 %,
-plates >= 95 %, wagons >= 90 %.
+plates >= 95 %, wagons >= 90 %. The wagon baseline only asks whether the 8 digits appear in
+the text: before this there was no wagon check at all.
+
+Measured here (--n 8, seed 1; 2 shared cores), identity vs baseline:
+    container  10 px 62 % (50 %), 12-40 px 100 % (0-88 %: the boxed check digit is dropped)
+    plate      10 px 50 %, 12 px 88 %, 16-40 px 100 % (baseline 88-100 %)
+    wagon      10-12 px 88 %, 16-40 px 100 %
+    >= 20 px: containers 100 % (baseline 41 %), plates 100 % (97 %), wagons 100 %; 0 false
+    matches in 504 wrong declarations. These renders are cleaner than real doors: the figures
+    are an upper bound until footage from a post is added.
 """
 
 from __future__ import annotations
