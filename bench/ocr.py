@@ -18,7 +18,7 @@ Measured here (--n 8, seed 1; 2 shared cores), identity vs baseline:
     plate      10 px 50 %, 12 px 88 %, 16-40 px 100 % (baseline 88-100 %)
     wagon      10-12 px 88 %, 16-40 px 100 %
     >= 20 px: containers 100 % (baseline 41 %), plates 100 % (97 %), wagons 100 %; 0 false
-    matches in 504 wrong declarations. These renders are cleaner than real doors: the figures
+    matches in 168 wrong declarations. These renders are cleaner than real doors: the figures
     are an upper bound until footage from a post is added.
 """
 
