@@ -19,6 +19,7 @@ import msgspec
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import can
 from backend.errors import Forbidden, InvalidCalibration, InvalidRequest, NotFound
 from backend.idk import repo, scanner_repo
 
@@ -115,7 +116,7 @@ async def get_scanner(conn: asyncpg.Connection, actor: Actor, scanner_id: str) -
 async def put_scanner(conn: asyncpg.Connection, actor: Actor, scanner_id: str,
                       data: ScannerIn) -> ScannerWithHistory:
     """Admin only: set the calibration (a new version, audited)."""
-    if actor.role != "admin":
+    if not can(actor, "idk.scanner.set"):
         raise Forbidden("only an administrator calibrates a scanner")
     _check_id(scanner_id)
     if (data.air_level is None) != (data.dark_level is None):
