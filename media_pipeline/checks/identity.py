@@ -114,6 +114,7 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
     times: list[tuple[float, float]] = []
     params: dict[str, ParamValue] = {}
     matched = 0
+    no_digit: list[str] = []
 
     for number in wanted:
         if not is_valid_container(number):
@@ -126,7 +127,7 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
             matched += 1
         elif status == "matched_without_check_digit":
             matched += 1
-            params["check_digit_not_read"] = params.get("check_digit_not_read", "") + number
+            no_digit.append(number)
         elif status == "check_digit_wrong":
             fails.append(("container_check_digit_invalid",
                           f"{number} declared, {read} read (check digit invalid)"))  # fmt: skip
@@ -159,6 +160,8 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
         if others:
             params["wagons_not_declared"] = ", ".join(others)  # neighbours are filmed too
 
+    if no_digit:
+        params["check_digit_not_read"] = ", ".join(no_digit)
     total = len(wanted) + (1 if plate else 0) + len(wagons)
     params |= {"declared": total, "matched": matched}
     findings = fails + warns
