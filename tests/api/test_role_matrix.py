@@ -19,6 +19,7 @@ from httpx import Response
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from backend.auth import permissions
 from backend.auth.actor import ROLES
 from backend.recordings.tus import encode_metadata
 from backend.settings import Settings
@@ -515,6 +516,44 @@ def test_the_table_keeps_the_role_rules() -> None:
         if not r.public:
             assert ("integration" in r.allowed) == ((method, path) in INTEGRATION_MAY), path
 
+
+
+def test_every_route_is_guarded_by_the_one_permission_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each route's guards (every layer) are `may(action)` guards of backend/auth/permissions.py,
+    the roles they let through are exactly the row's above, and no action in the table is
+    left unused: who may do what is written once."""
+    from backend.app import create_app
+
+    settings = Settings.from_env({"DOSMOTR_DATA_DIR": str(tmp_path), "DOSMOTR_TOKEN_PEPPER": "x"})
+    app = create_app(settings, dsn="postgresql://unused")
+    used: set[str] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if (method, route.path) not in MATRIX:
+                continue
+            guards = [g for layer in handler.ownership_layers for g in (layer.guards or [])]
+            actions = [getattr(g, "action", None) for g in guards]
+            assert None not in actions, f"{method} {route.path}: a guard not made by may()"
+            let_through = ALL
+            for action in actions:
+                let_through &= permissions.allowed(action)
+            used.update(a for a in actions if a is not None)
+            assert let_through == MATRIX[(method, route.path)].allowed, (method, route.path)
+    assert sorted(set(permissions.ACTIONS) - used) == [], "actions no route is guarded by"
+
+
+def test_the_post_scope_rule() -> None:
+    # post-bound roles see their own post only; cross-post roles see every post
+    for role in ALL:
+        assert permissions.sees_post(role, "ALTYNKOL", "ALTYNKOL")
+        assert permissions.sees_post(role, "ALTYNKOL", "KHORGOS") == (
+            role in {"auditor", "integration", "admin"})
+        assert permissions.sees_post(role, None, "KHORGOS") == (
+            role in {"auditor", "integration", "admin"})
+    with pytest.raises(ValueError, match="unknown action"):
+        permissions.may("declaration.delete")
 
 async def send(w: World, method: str, call: Call, login: str) -> Response:
     headers = call.headers if call.headers is not None else w.headers(login)
