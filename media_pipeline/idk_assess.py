@@ -25,26 +25,38 @@ from pgqueuer.qm import QueueManager
 from backend.idk import assessment, assist_repo
 from backend.idk.images import open_scan, reduce_pixels
 from backend.idk.jobs import ASSESS_IDK_SCAN, AssessIdkScan
+from backend.idk.scanners import Calibration, calibration_for_scan
 from backend.idk.schemas import Anomaly, Assessment, ImageFigures, ModelRef
 from backend.storage.base import ObjectStore
 from media_pipeline.vision.registry import ModelRegistry
-from media_pipeline.vision.xray import XrayAssistModel
+from media_pipeline.vision.xray import ScannerCalibration, XrayAssistModel
 
 log = logging.getLogger("dosmotr.worker.idk")
 
 
-def image_opinion(model: XrayAssistModel, path: Path) -> tuple[list[Anomaly], ImageFigures]:
+def image_opinion(model: XrayAssistModel, path: Path,
+                  calibration: Calibration | None = None) -> tuple[list[Anomaly], ImageFigures]:
     """Decode once, box-reduce to about twice the model's input height a strip at a time, run
-    the model: one full copy of the pixels (the decoder's) at any moment. Blocking."""
+    the model: one full copy of the pixels (the decoder's) at any moment. Blocking.
+
+    With a calibrated scanner's `calibration` the mass uses its pitch and levels; an
+    uncalibrated one (or none registered) reads with the manifest's defaults."""
     model.load()
     with open_scan(path) as im:
         size = im.size
         pixels = reduce_pixels(im, size[1] // (2 * model.height))
-    result = model.assess(pixels, size)
+    measured = None
+    if calibration is not None and calibration.calibrated:
+        measured = ScannerCalibration(*(float(v or 0.0) for v in (
+            calibration.pitch_x_mm, calibration.pitch_y_mm, calibration.air_level,
+            calibration.dark_level)))
+    result = model.assess(pixels, size, measured)
     f = result.figures
     anomalies = [Anomaly(r.x, r.y, r.w, r.h, r.score, r.kind) for r in result.regions]
     figures = ImageFigures(fill=None if f.fill != f.fill else f.fill, mass_kg=f.mass_kg,
-                           bay_fraction=f.bay_fraction, mean_attenuation=f.mean_attenuation)
+                           bay_fraction=f.bay_fraction, mean_attenuation=f.mean_attenuation,
+                           export=f.export, calibrated=f.calibrated,
+                           scanner_version=calibration.version if measured else 0)
     return anomalies, figures
 
 
@@ -71,13 +83,16 @@ class IdkAssessor:
                 log.warning("scan %s vanished; job dropped", scan_id)
                 return None
             rows = await assist_repo.declared_for_scan(conn, scan_id)
+            calibration = await calibration_for_scan(conn, scan["scanner"], scan["post_code"])
         loaded = await asyncio.to_thread(self.model.load)
         ref = ModelRef(loaded.name, loaded.sha256)
         previous = msgspec.convert(scan["assessment"], Assessment) if scan["assessment"] else None
-        if previous is not None and previous.model == ref:
+        version = calibration.version if calibration and calibration.calibrated else 0
+        if previous is not None and previous.model == ref \
+                and previous.image.scanner_version == version:
             anomalies, figures = previous.anomalies, previous.image
-        else:
-            anomalies, figures = await self._image_opinion(scan)
+        else:  # a new model or a new calibration reads the image again
+            anomalies, figures = await self._image_opinion(scan, calibration)
         goods = assessment.declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
         judged = assessment.judge(ref, anomalies, figures, goods, self.model.thresholds,
                                   datetime.now(UTC))
@@ -87,16 +102,17 @@ class IdkAssessor:
             await assessment.store(conn, scan_id, judged, why)
         return judged
 
-    async def _image_opinion(self, scan: Any) -> tuple[list[Anomaly], ImageFigures]:
+    async def _image_opinion(self, scan: Any, calibration: Calibration | None
+                             ) -> tuple[list[Anomaly], ImageFigures]:
         key = scan["image_key"]
         path = self.store.local_path(key)
         if path is not None:
-            return await asyncio.to_thread(image_opinion, self.model, path)
+            return await asyncio.to_thread(image_opinion, self.model, path, calibration)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
             local = Path(tmp) / Path(key).name
             await self.store.download_to(key, local)
-            return await asyncio.to_thread(image_opinion, self.model, local)
+            return await asyncio.to_thread(image_opinion, self.model, local, calibration)
 
 
 def _registry_of(models: Any) -> ModelRegistry:

@@ -35,6 +35,7 @@ from backend.idk.schemas import (
 from backend.inspections.service import require_inspection
 
 DISAGREEMENT = "idk_model_disagreement"
+DISPLAY_EXPORT = "xray_display_export"
 DEFAULT_THRESHOLDS = {"anomaly": 0.5, "consistency": 0.5}
 CONCEALMENTS = ("dense_block", "organic_mass")
 # Free-text packaging of declaration lines (Russian, Kazakh customs practice, English) -> kind.
@@ -164,14 +165,39 @@ def judge(model: ModelRef, anomalies: list[Anomaly], image: ImageFigures,
           assessed_at: datetime) -> Assessment:
     th = {**DEFAULT_THRESHOLDS, **thresholds}
     cons = consistency(goods, image, anomalies, th)
-    reasons = sorted({f"anomaly:{a.kind}" for a in anomalies if a.score >= th["anomaly"]})
+    seen = sorted({f"anomaly:{a.kind}" for a in anomalies if a.score >= th["anomaly"]})
     if cons.score is not None and cons.score < th["consistency"]:
-        reasons += [f"consistency:{c.name}" for c in cons.checks if c.score < th["consistency"]]
+        seen += [f"consistency:{c.name}" for c in cons.checks if c.score < th["consistency"]]
+    reasons = [r for r in seen if not _advisory(r, image)]
     return Assessment(
         model=model, anomalies=anomalies, consistency=cons, flagged=bool(reasons),
         reasons=reasons, image=image, thresholds=th,
         declaration_ids=goods.declaration_ids if goods else [], assessed_at=assessed_at,
+        export=image.export, calibrated=image.calibrated,
+        advisory=[r for r in seen if r not in reasons], warnings=warnings(image),
     )
+
+
+def _advisory(reason: str, image: ImageFigures) -> bool:
+    """A display-LUT export has lost the linear transmission the model reads (concealment
+    recall 0.20 against 1.00 raw on the independent generator): all it says is advisory. On an
+    uncalibrated scanner only the mass check is: it is the one figure in kilograms, resting on
+    pixel pitch and detector levels; the fill of the bay is read against the vehicle's own
+    outline and the `homogeneous` check against anomaly regions, which count either way."""
+    if image.export == "display":
+        return True
+    return reason == "consistency:mass" and not image.calibrated
+
+
+def warnings(image: ImageFigures) -> list[str]:
+    out = []
+    if image.export == "display":
+        out.append(DISPLAY_EXPORT)
+    elif image.export == "inverted":
+        out.append("xray_inverted_export")
+    if not image.calibrated:
+        out.append("xray_uncalibrated")
+    return out
 
 
 async def enforce_disagreement(
@@ -224,7 +250,23 @@ async def _record(
                  "declaration_ids": assessment.declaration_ids, "version": version, "why": why},
     )
     await enforce_disagreement(conn, scan, assessment, actor_id)
+    if DISPLAY_EXPORT in assessment.warnings:
+        await _ask_for_raw_export(conn, scan, assessment)
     return version
+
+
+async def _ask_for_raw_export(conn: asyncpg.Connection, scan: Any, assessment: Assessment) -> None:
+    """Tell the post once per scan that the model read a display copy: its opinion is advisory
+    until the scanner's raw export is registered."""
+    advisory = ", ".join(assessment.advisory) or "—"
+    await raise_alert(
+        conn, kind=DISPLAY_EXPORT, post_code=scan["post_code"], object_type="idk_scan",
+        object_id=scan["id"], title=f"ИДК: нужен исходный (16-бит) снимок — {scan['image_id']}",
+        body=(f"Снимок {scan['image_id']} выгружен как 8-битная копия для просмотра: мнение "
+              f"модели только справочное ({advisory}). Выгрузите исходный снимок сканера."),
+        dedupe_key=f"{DISPLAY_EXPORT}:{scan['id']}", link=f"/idk/{scan['id']}",
+        code=DISPLAY_EXPORT, params={"image_id": scan["image_id"], "advisory": advisory},
+    )
 
 
 async def store(

@@ -11,7 +11,7 @@ from backend.idk.schemas import Assessment
 
 SCAN_FOR_ASSESSMENT = """
 SELECT id, image_id, image_key, image_mime, image_sha256, width, height, post_code,
-       wagon_number, container_numbers, verdict, assessment
+       scanner, wagon_number, container_numbers, verdict, assessment
 FROM idk_scans WHERE id = $1
 """
 

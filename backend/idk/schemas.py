@@ -119,18 +119,33 @@ class ImageFigures(msgspec.Struct, frozen=True):
     mass_kg: float  # mass the load's attenuation implies (scanner calibration in the manifest)
     bay_fraction: float
     mean_attenuation: float  # plain image statistic inside the bay
+    # raw (16-bit linear) | display (8-bit through the viewer's LUT) | inverted (turned back)
+    export: str = "raw"
+    # read with the scanner's own calibration (`scanner_version` of `scanner`), not defaults
+    calibrated: bool = False
+    scanner_version: int = 0
 
 
 class Assessment(msgspec.Struct, frozen=True):
     model: ModelRef
     anomalies: list[Anomaly]
     consistency: Consistency
-    flagged: bool  # an anomaly at or over its threshold, or consistency under its threshold
+    # an anomaly at or over its threshold, or consistency under its threshold, that counts
+    # (not advisory): this is what sends a `clear` to inspection
+    flagged: bool
     reasons: list[str]
     image: ImageFigures
     thresholds: dict[str, float]
     declaration_ids: list[str]  # what the consistency was judged against
     assessed_at: datetime
+    export: str = "raw"  # the image's export kind (ImageFigures.export)
+    calibrated: bool = False  # the scanner was calibrated when the image was read
+    # what the model saw that does not, on its own, force an inspection: everything on a
+    # display export, the mass check on an uncalibrated scanner
+    advisory: list[str] = msgspec.field(default_factory=list)
+    # codes for the operator and the head: xray_display_export (ask for the raw export),
+    # xray_inverted_export (turned back), xray_uncalibrated (mass advisory)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 class AssessmentVersion(msgspec.Struct, frozen=True):

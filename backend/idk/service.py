@@ -19,6 +19,7 @@ from backend.errors import (
     ImageIdConflict,
     InvalidRequest,
     NotFound,
+    RawExportRequired,
     RiskAreaOutside,
     VerdictFinal,
 )
@@ -26,6 +27,7 @@ from backend.idk import assist_repo, conclusion_service, linking, rail, repo
 from backend.idk.assessment import enforce_disagreement
 from backend.idk.images import ImageInfo, inspect_image_async, inspect_image_file_async
 from backend.idk.jobs import enqueue_assessment
+from backend.idk.scanners import calibration_for_scan
 from backend.idk.schemas import (
     Assessment,
     AssessmentVersion,
@@ -112,6 +114,17 @@ async def _store_file(store: ObjectStore, key: str, path: Path, image: ImageInfo
 StoreImage = Callable[[str], Awaitable[None]]
 
 
+async def _require_raw_export(conn: asyncpg.Connection, post_code: str, scanner: str,
+                              info: ImageInfo) -> None:
+    """A scanner whose settings require the raw export refuses 8-bit images: a display-LUT
+    copy has lost the linear transmission the X-ray model and the mass estimate read."""
+    calibration = await calibration_for_scan(conn, scanner, post_code)
+    if calibration is not None and calibration.raw_export_required and info.bit_depth <= 8:
+        raise RawExportRequired(
+            f"scanner {scanner} at {post_code} accepts only its raw export (16-bit PNG or TIFF);"
+            f" this image has {info.bit_depth} bits", field="image", scanner=scanner)
+
+
 async def _register(
     conn: asyncpg.Connection, actor_id: str, post_code: str, fields: ScanFields,
     info: ImageInfo, put: StoreImage,
@@ -121,6 +134,7 @@ async def _register(
         return _replay_or_conflict(existing, post_code, info), False
     if not await repo.post_exists(conn, post_code):
         raise InvalidRequest(f"unknown post {post_code}", field="post_code")
+    await _require_raw_export(conn, post_code, fields.scanner, info)
     key = image_key(post_code, fields.image_id, info)
     # Evidence first: a scan row never points at an object that is not there.
     await put(key)

@@ -45,6 +45,20 @@ class LoadFigures:
     mean_attenuation: float  # plain image statistic: mean -ln(t) inside the bay
     # what kind of export the image is (`export_kind`): only "raw" supports the mass estimate
     export: str = "raw"
+    # the scanner's own pixel pitch (and, on raw exports, its air/dark levels) were used
+    calibrated: bool = False
+
+
+@dataclass(frozen=True)
+class ScannerCalibration:
+    """A scanner's measured geometry and detector levels (raw units). Without it the image is
+    read with the generator's assumptions: square pixels, the width spanning the manifest's
+    `scan_length_m`, air from the image's own bright percentile, dark = 0."""
+
+    pitch_x_mm: float  # along the vehicle
+    pitch_y_mm: float  # across it (detector rows)
+    air_level: float
+    dark_level: float
 
 
 @dataclass(frozen=True)
@@ -102,20 +116,22 @@ def air_level(gray: np.ndarray, percentile: float = 99.5) -> float:
 
 
 def prepare(image: np.ndarray, height: int, stride: int, scale: float,
-            size: tuple[int, int] | None = None) -> Prepared:
+            size: tuple[int, int] | None = None,
+            levels: tuple[float, float] | None = None) -> Prepared:
     """Model input of one image: transmission, area-downscaled, attenuation, padded.
 
     `size` (width, height) is the original's when `image` is already box-reduced from it
     (a worker never holds a full-size float copy of a large scan): regions come out in the
-    original's pixels."""
+    original's pixels. `levels` (air, dark) are the scanner's calibrated detector readings;
+    without them air comes from the image and dark is 0."""
     gray = to_gray(image)
     w, h = size if size is not None else (gray.shape[1], gray.shape[0])
-    air = air_level(gray)
+    air, dark = levels if levels is not None else (air_level(gray), 0.0)
     width = max(stride, round(w * height / h))
     if gray.dtype not in (np.uint8, np.uint16, np.float32):
         gray = gray.astype(np.float32)
     small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
-    trans = np.clip(small / air, 1e-3, 1.0)
+    trans = np.clip((small - dark) / max(air - dark, 1e-6), 1e-3, 1.0)
     atten = -np.log(trans) * scale
     padded_w = -(-width // stride) * stride
     x = np.zeros((1, 1, height, padded_w), np.float32)
@@ -189,17 +205,28 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
     def thresholds(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.load().manifest["thresholds"].items()}
 
-    def assess(self, image: np.ndarray, size: tuple[int, int] | None = None) -> XrayAssessment:
-        """`image` whole, or box-reduced from an original of `size` (width, height)."""
+    def assess(self, image: np.ndarray, size: tuple[int, int] | None = None,
+               calibration: ScannerCalibration | None = None) -> XrayAssessment:
+        """`image` whole, or box-reduced from an original of `size` (width, height).
+
+        With the scanner's `calibration` the mass uses its pixel pitch both ways, and a raw
+        export its air and dark levels (a display or inverted copy's values are no longer the
+        detector's, so the image's own air level stands in)."""
         model = self.load()
         gray = to_gray(image)
         kind = export_kind(gray)
         if kind == "inverted":  # dense shown bright: turn it back, air bright again
             gray = float(np.max(gray)) - gray.astype(np.float32)
-        prepared = prepare(gray, self.height, self.stride, self.scale, size)
+        levels = None
+        if calibration is not None and kind == "raw":
+            levels = (calibration.air_level, calibration.dark_level)
+        prepared = prepare(gray, self.height, self.stride, self.scale, size, levels)
         heat, contents, bay = self._predict_tiled(model, prepared.x)
-        out = self._postprocess_maps(prepared, heat, contents, bay)
-        return XrayAssessment(out.regions, replace(out.figures, export=kind), out.heat)
+        pitch = None if calibration is None else (calibration.pitch_x_mm / 10.0,
+                                                  calibration.pitch_y_mm / 10.0)
+        out = self._postprocess_maps(prepared, heat, contents, bay, pitch)
+        figures = replace(out.figures, export=kind, calibrated=calibration is not None)
+        return XrayAssessment(out.regions, figures, out.heat)
 
     def run(self, frames: np.ndarray) -> XrayAssessment:  # the base class's name for it
         return self.assess(frames)
@@ -234,7 +261,8 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
         return heat, contents, bay
 
     def _postprocess_maps(
-        self, p: Prepared, heat: np.ndarray, contents: np.ndarray, bay: np.ndarray
+        self, p: Prepared, heat: np.ndarray, contents: np.ndarray, bay: np.ndarray,
+        pitch_cm: tuple[float, float] | None = None,
     ) -> XrayAssessment:
         valid = -(-p.valid_w // self.stride)
         heat, contents, bay = heat[:, :, :valid], contents[:, :valid], bay[:, :valid]
@@ -256,10 +284,10 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
                 regions.append(Region(x0, y0, max(1, x1 - x0), max(1, y1 - y0), round(score, 3), kind))
         regions.sort(key=lambda r: -r.score)
         return XrayAssessment(one_kind_per_place(regions),
-                              self._figures(p, contents, bay, cell_x, cell_y), heat)
+                              self._figures(p, contents, bay, cell_x, cell_y, pitch_cm), heat)
 
     def _figures(self, p: Prepared, contents: np.ndarray, bay: np.ndarray, cell_x: float,
-                 cell_y: float) -> LoadFigures:
+                 cell_y: float, pitch_cm: tuple[float, float] | None = None) -> LoadFigures:
         load = np.clip(contents, 0.0, None)
         inside = bay >= 0.5
         columns = inside.any(axis=0)
@@ -273,9 +301,11 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
             x = p.x[0, 0, : inside.shape[0] * s, : inside.shape[1] * s] / self.scale
             cells = x.reshape(inside.shape[0], s, inside.shape[1], s).mean(axis=(1, 3))
             mean_att = float(cells[inside].mean())
-        pitch_cm = self.calibration.get("scan_length_m", 15.0) * 100.0 / p.width
+        if pitch_cm is None:  # uncalibrated: square pixels, the width spans the scan length
+            square = self.calibration.get("scan_length_m", 15.0) * 100.0 / p.width
+            pitch_cm = (square, square)
         mu = self.calibration.get("mass_attenuation_cm2_per_g", 0.035)
-        mass = float(load.sum()) * cell_x * cell_y * pitch_cm**2 / mu / 1000.0
+        mass = float(load.sum()) * cell_x * cell_y * pitch_cm[0] * pitch_cm[1] / mu / 1000.0
         return LoadFigures(fill=round(fill, 3) if fill == fill else fill, mass_kg=round(mass, 1),
                            bay_fraction=round(float(inside.mean()), 3),
                            mean_attenuation=round(mean_att, 3))
