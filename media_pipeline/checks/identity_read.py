@@ -91,18 +91,27 @@ def containers_read(lines: Sequence[str]) -> list[ContainerRead]:
 def wagons_read(lines: Sequence[str]) -> list[tuple[str, bool]]:
     """8-digit numbers with whether their check digit holds. A number may be split in up to
     three tokens (`5412 3456`); letters OCR swaps for digits are undone in tokens that are
-    mostly digits; a longer digit run is not a wagon number."""
+    mostly digits. In a run of 9-10 digits (a stray mark read as a digit) only the 8-digit
+    windows whose check digit holds are kept; a longer run is not a wagon number."""
     out: list[tuple[str, bool]] = []
+
+    def add(number: str, valid: bool) -> None:
+        if (number, valid) not in out:
+            out.append((number, valid))
+
     for line in lines:
         tokens = [t if sum(c.isdigit() for c in t) * 2 < len(t) else t.translate(_AS_DIGIT)
                   for t in _tokens(line).split()]  # fmt: skip
         for i in range(len(tokens)):
             for j in range(i + 1, min(i + 3, len(tokens)) + 1):
                 joined = "".join(tokens[i:j])
-                runs = [joined] if joined.isdigit() else re.findall(r"(?<![0-9])[0-9]{8}(?![0-9])", joined)
-                for run in runs:
-                    if len(run) == 8 and (run, is_valid_wagon(run)) not in out:
-                        out.append((run, is_valid_wagon(run)))
+                for run in re.findall(r"[0-9]+", joined):
+                    if len(run) == 8:
+                        add(run, is_valid_wagon(run))
+                    elif len(run) in (9, 10):
+                        for k in range(len(run) - 7):
+                            if is_valid_wagon(run[k : k + 8]):
+                                add(run[k : k + 8], True)
     return out
 
 
