@@ -96,6 +96,10 @@ def sample(path: str, plan: FramePlan, start_time: float, timeout: float) -> Ite
         reader.join(5)
         if proc.timed_out.is_set():
             return  # `stream` raises FfmpegTimeout on the way out
+        if budget.elapsed() > timeout:
+            # finished between two looks of the watchdog, but past the budget all the same:
+            # the budget is the rule, not the watchdog's polling interval
+            raise FfmpegTimeout(f"decoding took longer than its {timeout:.0f}s budget")
         proc.raise_if_killed()
         if code != 0 and n == 0:
             message = b"".join(tail).decode("utf-8", "replace").strip().splitlines()
