@@ -139,6 +139,39 @@ def prepare(image: np.ndarray, height: int, stride: int, scale: float,
     return Prepared(x=x, width=w, height=h, valid_w=width)
 
 
+# A void is goods missing from a stack: the image itself must show less attenuation there
+# than in the load around it. The net's heat alone fired on plain homogeneous loads of an
+# independent generator; the load's own statistics decide (measured by bench/vision.py).
+VOID_RING_CELLS = 2
+VOID_MIN_CONTRAST = 0.06  # -ln(t) units, absolute, below the ring's mean
+VOID_MIN_RELATIVE = 0.15  # and this share of the ring's mean attenuation
+
+
+def _cell_attenuation(p: Prepared, stride: int, scale: float, rows: int, cols: int) -> np.ndarray:
+    """The model input's attenuation, -ln(t), averaged per output cell."""
+    x = p.x[0, 0, : rows * stride, : cols * stride] / scale
+    return x.reshape(rows, stride, cols, stride).mean(axis=(1, 3))
+
+
+def void_contrast(att: np.ndarray, region: np.ndarray, bay: np.ndarray) -> tuple[float, float]:
+    """(absolute, relative) drop of attenuation inside `region` against the ring of cells
+    around it that lie in the bay (the whole ring when the bay map misses it)."""
+    grown = cv2.dilate(region.astype(np.uint8), np.ones((2 * VOID_RING_CELLS + 1,) * 2, np.uint8))
+    ring = (grown > 0) & ~region
+    if (ring & bay).sum() >= 3:
+        ring = ring & bay
+    if ring.sum() == 0:
+        return 0.0, 0.0
+    around = float(att[ring].mean())
+    drop = around - float(att[region].mean())
+    return drop, drop / max(around, 1e-6)
+
+
+def _void_stands_out(att: np.ndarray, region: np.ndarray, bay: np.ndarray) -> bool:
+    drop, rel = void_contrast(att, region, bay)
+    return drop >= VOID_MIN_CONTRAST and rel >= VOID_MIN_RELATIVE
+
+
 def _overlap(a: Region, b: Region) -> float:
     """Intersection over the smaller area: 1 when one region lies inside the other."""
     w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
@@ -270,6 +303,7 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
         cell_x = self.stride * p.width / p.valid_w
         cell_y = self.stride * p.height / self.height
         regions = []
+        att = _cell_attenuation(p, self.stride, self.scale, heat.shape[1], heat.shape[2])
         for k, kind in enumerate(self.kinds):
             mask = (heat[k] >= self.threshold).astype(np.uint8)
             n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -278,6 +312,8 @@ class XrayAssistModel(VisionModel[XrayAssessment]):
                 score = float(heat[k][labels == i].max())
                 if area < self.min_cells and score < self.lone_cell:
                     continue  # a speck of one cell is noise unless the model is sure
+                if kind == "void" and not _void_stands_out(att, labels == i, bay >= 0.5):
+                    continue  # no goods missing in the image itself: a homogeneous load
                 x0, y0 = int(cx * cell_x), int(cy * cell_y)
                 x1 = min(p.width, round((cx + cw) * cell_x))
                 y1 = min(p.height, round((cy + ch) * cell_y))
