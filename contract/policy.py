@@ -61,6 +61,7 @@ class PhaseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # model-driven checks the post lets decide on their own once proven, and the bar
     binding_checks: tuple[str, ...] = ()
     binding_bar: float = 0.95
+    identity_unread: str = "fail"
 
     def minimum(self, places: int) -> float:
         return minimum_seconds(self.min_seconds, self.min_seconds_per_place, places)
@@ -85,6 +86,10 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # the model's figures on this post's real footage reach `binding_bar`
     binding_checks: tuple[CheckName, ...] = ()
     binding_bar: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.95
+    # a declared number (container, plate, wagon) not read at all in the exterior take: `fail`
+    # by default; a post whose cameras cannot read its plates may make it `warn` (which still
+    # needs accept_warn for identity to satisfy the gate)
+    identity_unread: Literal["fail", "warn"] = "fail"
     # continuity and geotag tunables
     max_gap_s: Positive = 2.0
     frozen_s: Positive = 10.0
@@ -124,6 +129,7 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             track_edge_s=self.track_edge_s,
             binding_checks=tuple(self.binding_checks),
             binding_bar=self.binding_bar,
+            identity_unread=self.identity_unread,
         )
 
 

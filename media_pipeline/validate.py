@@ -112,7 +112,8 @@ def validate(path: str, ctx: CheckContext, models: Models | None = None) -> Vali
                               ctx.policy.binding_checks, ctx.policy.binding_bar)
         checks.append(presence.fold(recount.check(ctx, media, binding), at_taps))
     if "identity" in extra:
-        checks.append(identity.check(media, ctx.declaration, models.ocr is not None))
+        checks.append(identity.check(media, ctx.declaration, models.ocr is not None,
+                                     ctx.policy.identity_unread))
     return build_report(mark_unavailable(checks, ctx.phase, models), _refs(models, measured["roles"]))
 
 

@@ -90,13 +90,19 @@ def _wagon(number: str, frames: Frames) -> float | None:
     return None
 
 
-def check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bool) -> CheckResult:
+def check(
+    media: MediaSignals, declaration: DeclarationFacts, ocr_available: bool,
+    unread: str = "fail",
+) -> CheckResult:  # fmt: skip
+    """`unread` is the post policy's verdict for a declared number not read at all."""
     return presence.fold(
-        _check(media, declaration, ocr_available), presence.vehicle_in_exterior(media)
+        _check(media, declaration, ocr_available, unread), presence.vehicle_in_exterior(media)
     )
 
 
-def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bool) -> CheckResult:
+def _check(
+    media: MediaSignals, declaration: DeclarationFacts, ocr_available: bool, unread: str
+) -> CheckResult:
     wanted = [normalise(c) for c in declaration.containers]
     road = declaration.post_kind == "road"
     plate = normalise(declaration.vehicle_plate or "") if road else ""
@@ -111,6 +117,7 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
     frames = _frames(media)
     fails: list[tuple[str, str]] = []  # (code, text)
     warns: list[tuple[str, str]] = []
+    missed: list[tuple[str, str]] = []  # declared, not read at all: the policy says fail or warn
     times: list[tuple[float, float]] = []
     params: dict[str, ParamValue] = {}
     matched = 0
@@ -132,7 +139,7 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
             fails.append(("container_check_digit_invalid",
                           f"{number} declared, {read} read (check digit invalid)"))  # fmt: skip
         else:
-            fails.append(("container_not_read", f"{number} not read in the video"))
+            missed.append(("container_not_read", f"{number} not read in the video"))
     extra = _extra_containers(frames, wanted)
     if extra:
         warns.append(("container_not_declared", f"also read {', '.join(extra)} (not declared)"))
@@ -140,8 +147,8 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
     if plate:
         hit = _plate(plate, frames)
         if hit is None:
-            fails.append(("plate_not_read",
-                          f"plate {declaration.vehicle_plate} not read in the video"))  # fmt: skip
+            missed.append(("plate_not_read",
+                           f"plate {declaration.vehicle_plate} not read in the video"))  # fmt: skip
         else:
             matched += 1
             times.append((hit, hit))
@@ -151,7 +158,7 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
             warns.append(("declared_wagon_invalid", f"declared wagon {number} fails its check digit"))
         hit = _wagon(number, frames)
         if hit is None:
-            fails.append(("wagon_not_read", f"wagon {number} not read in the video"))
+            missed.append(("wagon_not_read", f"wagon {number} not read in the video"))
         else:
             matched += 1
             times.append((hit, hit))
@@ -160,6 +167,10 @@ def _check(media: MediaSignals, declaration: DeclarationFacts, ocr_available: bo
         if others:
             params["wagons_not_declared"] = ", ".join(others)  # neighbours are filmed too
 
+    if unread == "warn":
+        warns = missed + warns
+    else:
+        fails += missed
     if no_digit:
         params["check_digit_not_read"] = ", ".join(no_digit)
     total = len(wanted) + (1 if plate else 0) + len(wagons)

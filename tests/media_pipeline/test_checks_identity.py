@@ -57,6 +57,15 @@ def test_nothing_read_fails_and_no_ocr_warns() -> None:
     assert identity.check(_signals([]), decl, False).verdict == "warn"  # type: ignore[arg-type]
 
 
+def test_a_post_may_make_an_unread_number_a_warning_but_never_a_wrong_one() -> None:
+    decl = DeclarationFacts(places=1, containers=("MSKU9070323",))
+    unread = identity.check(_signals([]), decl, True, "warn")  # type: ignore[arg-type]
+    assert unread.verdict == "warn" and unread.code == "container_not_read", unread
+    wrong = DeclarationFacts(places=1, containers=("CSQU3054383",))
+    misread = identity.check(_signals([(4.0, "CSQU3054384")]), wrong, True, "warn")  # type: ignore[arg-type]
+    assert misread.verdict == "fail" and misread.code == "container_check_digit_invalid"
+
+
 def test_ocr_reads_a_container_number_drawn_large() -> None:
     frame = next(media.exterior("CSQU3054383", plate="123ABC02"))
     lines = identity.RapidOcrReader().read(frame)
