@@ -282,6 +282,7 @@ def xray_section(registry: ModelRegistry, n: int) -> list[Figure]:
         figs += [
             Figure("xray_assist", ds, "synthetic", "concealment_recall", recall, n_conc),
             Figure("xray_assist", ds, "synthetic", "clean_flagged_rate", clean_flagged / max(1, n_clean), n_clean),
+            Figure("xray_assist", ds, "synthetic", "void_on_plain_load_rate", void / max(1, n_clean), n_clean),
         ]  # fmt: skip
     return figs
 
