@@ -82,5 +82,8 @@ def serve(app: Any, host: str, port: int, on_shutdown: Callable[[], None] | None
         # Forwarded headers are read by backend/ops/forwarded.py (DOSMOTR_TRUSTED_PROXIES) alone;
         # uvicorn's own rule would trust 127.0.0.1 (or FORWARDED_ALLOW_IPS) besides.
         proxy_headers=False,
+        # uvicorn's own lines go through the handlers configure_logging() set up (JSON or text,
+        # with the request id), not through a second, plain-text configuration of its own
+        log_config=None,
     )
     GracefulServer(config, on_shutdown).run()

@@ -43,7 +43,8 @@ class WorkerHealth:
             "ok": False, "detail": "the queue manager is not running (starting or reconnecting)"}
         for role in MODEL_ROLES:
             loaded = self.models is not None and getattr(self.models, role) is not None
-            checks[role] = {"ok": True} if loaded else {"ok": False, "detail": "not loaded"}
+            why = (self.models.missing.get(role) if self.models is not None else None) or "not loaded"
+            checks[role] = {"ok": True} if loaded else {"ok": False, "detail": why}
         return all(c["ok"] for c in checks.values()), checks
 
     async def _database(self) -> dict[str, Any]:

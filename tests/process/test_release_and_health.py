@@ -81,7 +81,8 @@ async def _get(port: int, request: bytes) -> tuple[int, dict]:  # type: ignore[t
 
 @pytest.mark.parametrize("models_loaded", [True, False])
 async def test_readiness_names_what_failed(db_url: str, models_loaded: bool) -> None:
-    models = Models(occupancy=object(), counter=object(), ocr=object()) if models_loaded else Models()  # type: ignore[arg-type]
+    models = (Models(occupancy=object(), counter=object(), ocr=object()) if models_loaded  # type: ignore[arg-type]
+              else Models(missing={"counter": "sha256 mismatch for cargo_counter"}))
     health = WorkerHealth(dsn=db_url, models=models, queue_running=True)
     server = await serve_health(health, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -94,6 +95,9 @@ async def test_readiness_names_what_failed(db_url: str, models_loaded: bool) -> 
         else:
             assert status == 503
             assert body["checks"]["ocr"] == {"ok": False, "detail": "not loaded"}
+            # the reason the worker found at load time, not a bare "not loaded"
+            assert body["checks"]["counter"] == {"ok": False,
+                                                 "detail": "sha256 mismatch for cargo_counter"}
         health.dsn = "postgresql://nobody@127.0.0.1:1/none"  # nothing listens there
         status, body = await _get(port, b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 503 and body["checks"]["database"]["ok"] is False
