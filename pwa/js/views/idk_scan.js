@@ -27,7 +27,7 @@ export async function render(root, { id }, ctx) {
     const editable = role === 'idk_operator' && !scan.verdict;
     const a = scan.assessment;
     let areas = scan.risk_areas;
-    const viewer = xrayViewer({ scan, areas, anomalies: a ? a.anomalies : [], editable, onChange: (next) => { areas = next; } });
+    const viewer = xrayViewer({ scan, areas, anomalies: a ? a.anomalies : [], editable, onChange: (next) => { areas = next; }, exportKind: a ? a.export || 'raw' : 'raw' });
     mount(body,
       h('div', { class: 'title-row' },
         role === 'idk_operator' ? backLink('#/idk') : h('button', { class: 'btn ghost back', type: 'button', onclick: () => history.back() }, t('action.back')),
@@ -134,8 +134,22 @@ function modelCard(a, scan) {
       t('idk_scan.consistency', { score: c.score == null ? '—' : formatNumber(c.score, 2) }), ' ', h('span', { class: 'muted small' }, consistencyNote(a))),
     c.checks.length ? h('ul', { class: 'plain-list small' }, c.checks.map((k) => h('li', { dataset: { check: k.name } }, checkText(k)))) : null,
     a.reasons.length ? h('p', { class: 'small' }, a.reasons.map(reasonText).join(' · ')) : null,
+    (a.advisory || []).length ? h('p', { class: 'small muted', id: 'model-advisory' },
+      t('idk_scan.advisory', { reasons: a.advisory.map(reasonText).join(' · ') })) : null,
+    exportLine(a),
+    (a.warnings || []).length ? h('ul', { class: 'plain-list small', id: 'model-warnings' },
+      a.warnings.map((w) => h('li', { class: w === 'xray_display_export' ? 'card warn' : 'muted', dataset: { warning: w } },
+        has(`idk_scan.warning.${w}`) ? t(`idk_scan.warning.${w}`) : w))) : null,
     scan.assessment_version > 1 ? historyBox(scan) : null].filter(Boolean));
   return box;
+}
+
+/** How the scanner exported the image and whether its calibration was used. */
+function exportLine(a) {
+  const kind = a.export || 'raw';
+  return h('p', { class: 'small', id: 'model-export', dataset: { export: kind, calibrated: String(Boolean(a.calibrated)) } },
+    t('idk_scan.export', { kind: t(`idk_scan.export.${kind}`) }), ' · ',
+    t(a.calibrated ? 'idk_scan.calibrated' : 'idk_scan.uncalibrated'));
 }
 
 /** Every version of the assessment (a new one each time the linked declarations changed). */

@@ -37,8 +37,10 @@ function slider(id, label, value, min, max, oninput) {
  * @param scan the scan (id, width, height)
  * @param areas risk areas [{x, y, w, h, note}]; in edit mode the viewer owns and changes them
  * @param anomalies the model's suggestions [{x, y, w, h, score, kind}]
+ * @param exportKind how the image was exported (raw | display | inverted): on a display copy
+ *   the suggestions are advisory and the legend says so
  */
-export function xrayViewer({ scan, areas = [], anomalies = [], editable = false, onChange = () => {}, idPrefix = 'xray' }) {
+export function xrayViewer({ scan, areas = [], anomalies = [], editable = false, onChange = () => {}, idPrefix = 'xray', exportKind = 'raw' }) {
   const state = {
     areas: areas.map((a) => ({ ...a, note: a.note || '' })),
     contrast: 100, brightness: 100, invert: false, showAreas: true, showModel: anomalies.length > 0,
@@ -233,6 +235,7 @@ export function xrayViewer({ scan, areas = [], anomalies = [], editable = false,
 
   if (anomalies.length) {
     mount(modelList, anomalies.map((a) => h('li', {}, h('span', { class: 'model-swatch' }), ` ${t(`anomaly.${a.kind}`)} · ${t('xray.score', { score: formatNumber(a.score, 2) })} · ${a.w}×${a.h} @ ${a.x},${a.y}`)));
+    if (exportKind === 'display') modelList.append(h('li', { class: 'warn small', id: `${idPrefix}-model-advisory` }, t('xray.model_advisory_display')));
   } else {
     mount(modelList, h('li', { class: 'muted' }, t('xray.no_model')));
   }
