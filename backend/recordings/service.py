@@ -200,7 +200,7 @@ async def announce(
                                       data.chain_head)
         if not verify_signature(device["public_key_jwk"], signed, data.signature):
             raise p.SignatureInvalid("the announcement's signature does not verify")
-        policy = await posts_repo.policy_for(conn, inspection["post_code"])
+        policy = await posts_repo.policy_of_inspection(conn, inspection_id)
         assert policy is not None
         async with conn.transaction():
             row = await repo.insert_announcement(

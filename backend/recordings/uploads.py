@@ -101,7 +101,7 @@ async def create(
     if not filetype.startswith("video/"):
         raise InvalidRequest("filetype must be a video type", field="filetype")
     inspection = await may_record(conn, actor, metadata["inspection_id"])
-    policy = await posts_repo.policy_for(conn, inspection["post_code"])
+    policy = await posts_repo.policy_of_inspection(conn, inspection["id"])
     assert policy is not None
     if length is not None:
         if length == 0:
@@ -201,7 +201,7 @@ async def patch(
         upload = await load(conn, actor, upload_id)
         if upload_length is not None:
             if upload.length is None:
-                policy = await posts_repo.policy_for(conn, upload.post_code)
+                policy = await posts_repo.policy_of_inspection(conn, upload.inspection_id)
                 assert policy is not None
                 if upload_length > policy.max_recording_bytes:
                     raise p.UploadTooLarge(max_size=policy.max_recording_bytes)

@@ -68,3 +68,24 @@ async def test_a_plain_sql_fix_amends_the_version_in_force(client, auth, db) -> 
     assert v2["policy"]["count_tolerance"] == 5
     old = (await client.get("/api/posts/ALAKOL/policy/versions/1", headers=admin)).json()
     assert old["policy"]["count_tolerance"] == v1["count_tolerance"]
+
+
+async def test_intake_limits_follow_the_inspections_version(client, auth, db) -> None:
+    from tests.recordings.kit import new_client_id, tus_create
+
+    admin = await auth("admin")
+    v1 = (await client.get("/api/posts/ALAKOL/policy", headers=admin)).json()
+    before = await _red(client, auth)
+    policy = copy.deepcopy(v1)
+    del policy["version"]
+    policy["max_recording_bytes"] = 1000
+    assert (await client.put("/api/posts/ALAKOL/policy", json=policy, headers=admin)).json()["version"] == 2
+    after = await _red(client, auth)
+    for decl, status in ((before, 201), (after, 413)):
+        inspection = decl["inspection"]
+        login = await db.fetchval("SELECT login FROM users WHERE id = $1", inspection["inspector_id"])
+        inspector = await auth(login)
+        assert (await client.post(f"/api/inspections/{inspection['id']}/start",
+                                  headers=inspector)).status_code == 200
+        resp = await tus_create(client, inspector, inspection["id"], "unloading", new_client_id(), 5000)
+        assert resp.status_code == status, resp.text
