@@ -12,7 +12,7 @@ from pgqueuer.queries import Queries
 
 ASSESS_IDK_SCAN = "assess_idk_scan"
 
-Why = Literal["registered", "linked", "unlinked", "requested"]
+Why = Literal["registered", "linked", "unlinked", "requested", "recalibrated"]
 
 
 class AssessIdkScan(msgspec.Struct, frozen=True):

@@ -62,6 +62,18 @@ async def versions(conn: asyncpg.Connection, scanner_id: str) -> list[Any]:
     return list(await conn.fetch(VERSIONS, scanner_id))
 
 
+# Scans of the scanner still awaiting a verdict: a new calibration reads them again.
+PENDING_SCANS = """
+SELECT id FROM idk_scans
+WHERE scanner = $1 AND post_code = $2 AND verdict IS NULL AND assessment IS NOT NULL
+ORDER BY created_at DESC LIMIT 1000
+"""
+
+
+async def pending_scans(conn: asyncpg.Connection, scanner_id: str, post_code: str) -> list[str]:
+    return [str(r["id"]) for r in await conn.fetch(PENDING_SCANS, scanner_id, post_code)]
+
+
 # The calibration a scan is judged with: its scanner's row, only at the scan's own post.
 FOR_SCAN = f"SELECT {COLUMNS} FROM scanners WHERE scanner_id = $1 AND post_code = $2"
 

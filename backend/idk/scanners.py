@@ -22,6 +22,7 @@ from backend.auth.actor import Actor
 from backend.auth.permissions import can
 from backend.errors import Forbidden, InvalidCalibration, InvalidRequest, NotFound
 from backend.idk import repo, scanner_repo
+from backend.idk.jobs import enqueue_assessment
 
 Positive = Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
 Level = Annotated[float, msgspec.Meta(ge=0, le=1e9)]
@@ -139,4 +140,7 @@ async def put_scanner(conn: asyncpg.Connection, actor: Actor, scanner_id: str,
             payload={**msgspec.to_builtins(data), "version": version,
                      "previous_post_code": before["post_code"] if before else None},
         )
+        # scans still awaiting a verdict are read again with the new figures
+        for scan_id in await scanner_repo.pending_scans(conn, scanner_id, data.post_code):
+            await enqueue_assessment(conn, scan_id, "recalibrated")
     return await get_scanner(conn, actor, scanner_id)

@@ -150,7 +150,8 @@ class Assessment(msgspec.Struct, frozen=True):
 
 class AssessmentVersion(msgspec.Struct, frozen=True):
     """One version of a scan's assessment; `why` it was made: registered (the model ran on a
-    new scan), linked / unlinked (the declared goods changed), requested."""
+    new scan), linked / unlinked (the declared goods changed), requested, recalibrated (the
+    scanner's calibration changed)."""
 
     version: int
     why: str

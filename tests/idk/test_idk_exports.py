@@ -152,3 +152,30 @@ async def test_exports_and_calibration_through_the_worker(
     alerts = [a for a in (await client.get("/api/alerts", headers=head)).json()
               if a["kind"] == "xray_display_export"]
     assert [a["object_id"] for a in alerts] == [scans["display"]["id"]]
+
+
+async def test_a_new_calibration_reads_pending_scans_again(
+    client, auth, db, app, db_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    operator = await auth("idk.altynkol")
+    spec = XraySpec(seed=FRESH + 73, packaging="bags", fill=0.9, width=1500, height=500)
+    png, kg, _ = scanned(spec)
+    await declare(client, auth, ["58740465"], lines=[boxes_line(40, kg * 12, "мешки")])
+    scan = await uploaded(client, operator, image=png, wagon_number="58740465",
+                          container_numbers="", scanner="ALT-LATE")
+    await drain(app, db_url, tmp_path)
+    before = (await scan_of(client, auth, scan["id"]))["assessment"]
+    assert not before["calibrated"] and before["advisory"] == ["consistency:mass"]
+    assert not before["flagged"], before
+    pitch = 15000.0 / spec.width
+    await calibrate(client, auth, "ALT-LATE", pitch_x_mm=pitch, pitch_y_mm=pitch,
+                    air_level=60000.0, dark_level=0.0)
+    await drain(app, db_url, tmp_path)
+    after = await scan_of(client, auth, scan["id"])
+    assert after["assessment_version"] == 2
+    a = after["assessment"]
+    assert a["calibrated"] and a["image"]["scanner_version"] == 1 and a["flagged"], a
+    assert a["reasons"] == ["consistency:mass"] and "xray_uncalibrated" not in a["warnings"]
+    history = (await client.get(f"/api/idk/scans/{scan['id']}/assessments",
+                                headers=operator)).json()
+    assert [v["why"] for v in history] == ["registered", "recalibrated"]
