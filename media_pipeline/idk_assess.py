@@ -45,8 +45,9 @@ def image_opinion(model: XrayAssistModel, path: Path,
     with open_scan(path) as im:
         size = im.size
         pixels = reduce_pixels(im, size[1] // (2 * model.height))
-    measured = None
+    measured, version = None, 0
     if calibration is not None and calibration.calibrated:
+        version = calibration.version
         measured = ScannerCalibration(*(float(v or 0.0) for v in (
             calibration.pitch_x_mm, calibration.pitch_y_mm, calibration.air_level,
             calibration.dark_level)))
@@ -56,7 +57,7 @@ def image_opinion(model: XrayAssistModel, path: Path,
     figures = ImageFigures(fill=None if f.fill != f.fill else f.fill, mass_kg=f.mass_kg,
                            bay_fraction=f.bay_fraction, mean_attenuation=f.mean_attenuation,
                            export=f.export, calibrated=f.calibrated,
-                           scanner_version=calibration.version if measured else 0)
+                           scanner_version=version)
     return anomalies, figures
 
 
