@@ -114,7 +114,16 @@ def model_lines(doc: ConclusionDoc) -> list[str]:
         lines += [_check_text(k.name, k.score, k.observed, k.declared) for k in c.checks]
     lines.append("Итог модели: " + ("ОТМЕЧЕНО — " + ", ".join(a.reasons) if a.flagged
                                     else "замечаний нет") + ".")
+    if a.advisory:
+        lines.append("Справочно (не основание для досмотра): " + ", ".join(a.advisory) + ".")
+    lines.append(f"Выгрузка снимка: {EXPORTS.get(a.export, a.export)}; сканер "
+                 + ("откалиброван." if a.calibrated else "не откалиброван (масса справочно)."))
     return lines
+
+
+EXPORTS = {"raw": "исходная (16 бит)",
+           "display": "8-битная копия для просмотра — нужен исходный снимок сканера",
+           "inverted": "инвертированная, обращена обратно"}
 
 
 def _img(png: bytes, alt: str) -> str:

@@ -152,6 +152,10 @@ async def test_exports_and_calibration_through_the_worker(
     alerts = [a for a in (await client.get("/api/alerts", headers=head)).json()
               if a["kind"] == "xray_display_export"]
     assert [a["object_id"] for a in alerts] == [scans["display"]["id"]]
+    # the issued conclusion says the model read a display copy, and what it saw only advises
+    html = (await client.get(f"/api/idk/scans/{scans['display']['id']}/conclusion.html",
+                             headers=operator)).text
+    assert "8-битная копия" in html and "Справочно" in html and "anomaly:dense_block" in html
 
 
 async def test_a_new_calibration_reads_pending_scans_again(
