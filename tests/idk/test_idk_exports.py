@@ -183,3 +183,19 @@ async def test_a_new_calibration_reads_pending_scans_again(
     history = (await client.get(f"/api/idk/scans/{scan['id']}/assessments",
                                 headers=operator)).json()
     assert [v["why"] for v in history] == ["registered", "recalibrated"]
+
+
+async def test_a_batch_row_from_a_raw_only_scanner_is_refused_alone(client, auth) -> None:  # type: ignore[no-untyped-def]
+    from tests.idk.test_idk_batches import image, row, send
+
+    operator = await auth("idk.altynkol")
+    await calibrate(client, auth, "ALT-RAW-BATCH", raw_export_required=True)
+    rows = [row("RAWB-0", "58200031", scanner="ALT-RAW-BATCH"),
+            row("RAWB-1", "58200072", scanner="ALT-RAW-BATCH")]
+    images = {0: ("a.png", image(1, bits=8), "image/png"),
+              1: ("b.png", image(2, bits=16), "image/png")}
+    resp = await send(client, operator, rows, images)
+    assert resp.status_code == 200, resp.text
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == ["error", "created"]
+    assert results[0]["error"]["code"] == "raw_export_required", results[0]
