@@ -5,11 +5,12 @@ follow the language, and a released declaration's gate card says it was released
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from backend.alerts.service import raise_alert
-from tests.browser.conftest import make_scene, shot, wait_js
+from tests.browser.conftest import make_scene, shot, sign_in, wait_js
 from tests.browser.desk import sign_in_as
 from tests.helpers import add_validated_recording, declaration_payload, report_checks
 
@@ -121,4 +122,92 @@ async def test_verdicts_speak_the_readers_language(context: Any, server: Any, to
     await page.wait_for_selector("#gate-allowed[data-decided='released']")
     badge = await page.inner_text("#gate-allowed")
     assert badge == "Выпущена" and "Условия не выполнены" not in await page.inner_text("#gate-card")
+    assert not errors, errors
+
+
+async def _texts_on(page: Any, selector: str, expression: str) -> str:
+    await wait_js(page, expression)
+    return await page.inner_text(selector)
+
+
+async def test_the_finish_screen_and_the_gate_list_carry_no_server_text(
+    context: Any, server: Any, tokens: Any, db: Any
+) -> None:
+    scene = await make_scene(server, tokens, db)
+    decl_id, insp = scene.declaration["id"], scene.inspection_id
+    started = await scene.call(scene.inspector, "POST", f"/api/inspections/{insp}/start")
+    assert started.status_code == 200, started.text
+    await add_validated_recording(db, insp, "exterior", "pass")
+    await add_validated_recording(db, insp, "unloading", "warn", checks=_checks(
+        "unloading", "geotag", verdict="warn", code="track_gap",
+        detail="geotag: 144.0 s uncovered, gap 144.0 s",
+        params={"uncovered_s": 144, "longest_gap_s": 144}))
+    await add_validated_recording(db, insp, "recount", "fail", checks=_checks(
+        "recount", "duration", verdict="fail", code="too_short", detail="8.0 s recorded, 20.0 s required",
+        params={"recorded_s": 8.0, "required_s": 20.0}))
+    server_details = ["geotag: 144.0 s uncovered", "8.0 s recorded, 20.0 s required"]
+
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await sign_in(page, scene.inspector)
+    await scene.approve_device(db)
+    await page.goto(f"/#/inspections/{insp}/finish")
+    await page.wait_for_selector("#results .checks li[data-check='duration'] .finding")
+    await page.wait_for_selector("#counts-form")
+    await page.click("[data-lang='kk']")
+    kk = await _texts_on(page, "#results", "document.querySelector(\"#results li[data-check='duration'] "
+                         ".finding\")?.textContent.includes('тым қысқа')")
+    assert "144 с" in kk and "8 с жазылды" in kk, kk
+    assert not any(d in kk for d in server_details) and "записано" not in kk, kk
+
+    # a refusal reads from its problem code: the inspection was finished meanwhile
+    for path, body in ((f"/api/inspections/{insp}/counts", {"places_counted": 20}),
+                       (f"/api/inspections/{insp}/finish", None)):
+        done = await scene.call(scene.inspector, "POST", path, json=body)
+        assert done.status_code == 200, done.text
+    await page.fill("#places", "20")
+    await page.click("#finish-submit")
+    await page.wait_for_selector("#counts-form .error:not([hidden])")
+    refusal = await page.inner_text("#counts-form .error")
+    assert refusal == "Әрекет орындалмады. Қазіргі күйде бұл мүмкін емес.", refusal
+
+    await page.goto(f"/#/inspections/{insp}/finish")
+    await page.wait_for_selector("#finish-status.status-finished")
+    await page.click("[data-lang='en']")
+    en = await _texts_on(page, "#results", "document.querySelector(\"#results li[data-check='duration'] "
+                         ".finding\")?.textContent.includes('too short')")
+    assert "8 s recorded, 20 s required" in en and "144 s" in en, en
+    assert not CYRILLIC.search(en) and not any(d in en for d in server_details), en
+    await shot(page, "42-finish-checks-en")
+
+    # the head's gate list, in kk and en: reasons from codes, none of the server's details
+    gate = await scene.call("head.alakol", "GET", f"/api/declarations/{decl_id}/gate")
+    details = [c["detail"] for c in gate.json()["conditions"] if c.get("detail")]
+    assert details, gate.text
+    desk = await context.browser.new_context(base_url=server.url, locale="ru-RU", service_workers="allow")
+    head = await desk.new_page()
+    errors += await sign_in_as(head, "head.alakol", "#/board")
+    await head.goto(f"/#/declarations/{decl_id}")
+    await head.wait_for_selector(".gate-item[data-code='evidence_valid']")
+    for lang in ("kk", "en"):
+        before = json.dumps(await head.inner_text("#gate-card"))
+        await head.click(f"[data-lang='{lang}']")
+        text = await _texts_on(head, "#gate-card", "(() => { const c = document.querySelector("
+                               f"'#gate-card'); return c && c.querySelector('.gate-detail') && "
+                               f"c.innerText !== {before}; }})()")
+        shown = await head.eval_on_selector_all(".gate-item .gate-detail", "els => els.map(e => e.textContent)")
+        from_codes = await head.evaluate("""async (conds) => {
+          const m = await import('/js/views/release.js');
+          return conds.map((c) => m.conditionReason(c));
+        }""", gate.json()["conditions"])
+        assert shown == from_codes and all(shown), (lang, shown)
+        assert all(c.get("reason") for c in gate.json()["conditions"])
+        # in kk none of the server's English details; in en not its machine summaries
+        leaked = [d for d in details if d in text and (lang == "kk" or "(" in d)]
+        assert leaked == [], (lang, leaked, text)
+        if lang == "en":
+            name = await db.fetchval("SELECT name FROM users WHERE login = 'head.alakol'")
+            assert not CYRILLIC.search(text.replace(name, "")), text
+    await desk.close()
     assert not errors, errors

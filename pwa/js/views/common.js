@@ -1,9 +1,9 @@
-// Pieces the post head's, auditor's and IDK operator's screens share: gate conditions, a form
-// that asks for a written reason, buttons that download protected files, query strings in the
-// hash, and the way failures are shown.
+// Pieces the screens share: a form that asks for a written reason, buttons that download
+// protected files, query strings in the hash, and the way failures are shown (from the
+// problem's code, in the screen's language). Gate conditions: release.js `gateConditions`.
 
 import { ApiError } from '../api.js';
-import { formatDateTime, t } from '../i18n.js';
+import { codeText, formatDateTime, serverText, t } from '../i18n.js';
 import { download } from '../media.js';
 import { h } from '../ui.js';
 
@@ -15,9 +15,16 @@ export function hashQuery() {
   return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
 }
 
+/** Why the server refused, in the reader's language: the problem's stable code; its English
+ * detail only where no code is known and the screen is English. */
+export function problemReason(err) {
+  if (!err) return null;
+  return (err.code ? codeText(`problem.${err.code}`) : null) ?? serverText(err.detail, 'en');
+}
+
 export function failureText(err) {
   if (err instanceof ApiError && (err.code === 'network' || err.code === 'offline')) return t('error.offline_action');
-  return `${t('error.action_failed')} ${(err && err.detail) || ''}`.trim();
+  return `${t('error.action_failed')} ${problemReason(err) || ''}`.trim();
 }
 
 export function errorLine(id) {
@@ -27,19 +34,6 @@ export function errorLine(id) {
 export function showError(line, err) {
   line.textContent = typeof err === 'string' ? err : failureText(err);
   line.hidden = false;
-}
-
-/** Every gate condition, met or not, with the server's detail. */
-export function gateList(conditions, { highlight = [] } = {}) {
-  return h('ul', { class: 'gate-list' }, conditions.map((c) => h('li', {
-    class: `gate-item ${c.met ? 'met' : 'unmet'}${highlight.includes(c.code) ? ' flagged' : ''}`,
-    dataset: { code: c.code, met: String(c.met) },
-  },
-  h('span', { class: 'gate-mark', 'aria-hidden': 'true' }, c.met ? '✓' : '✗'),
-  h('span', { class: 'gate-text' },
-    h('strong', {}, t(`gate.${c.code}`)), ' ',
-    h('span', { class: 'sr-only' }, t(c.met ? 'gate.met' : 'gate.unmet')),
-    c.detail ? h('span', { class: 'muted small gate-detail' }, c.detail) : null))));
 }
 
 /** A textarea for a written reason (the server wants at least `min` characters). */

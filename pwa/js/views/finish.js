@@ -6,8 +6,10 @@ import { onTakesChanged, takesFor } from '../db.js';
 import { formatNumber, t } from '../i18n.js';
 import { PENDING } from '../outbox.js';
 import { h, mount } from '../ui.js';
+import { failureText } from './common.js';
 import { missingCard, missingPhases } from './inspection.js';
 import { problemCard } from './inspections.js';
+import { findingText } from './report.js';
 import { countKind, takeRow } from './takes.js';
 
 export const NAME = 'finish';
@@ -35,7 +37,9 @@ function checksList(report) {
   if (!notPassed.length) return h('p', { class: 'muted' }, t('finish.all_checks_passed'));
   return h('ul', { class: 'checks' }, notPassed.map((c) => h('li', { dataset: { check: c.name, verdict: c.verdict } },
     h('span', { class: `chip verdict-${c.verdict}` }, t(`verdict.${c.verdict}`)), ' ',
-    h('strong', {}, t(`check.${c.name}`)), c.detail ? h('div', { class: 'small muted' }, c.detail) : null)));
+    h('strong', {}, t(`check.${c.name}`)),
+    // the finding from its code and params, in the screen's language (never the server's text)
+    findingText(c) ? h('div', { class: 'small muted finding', dataset: { code: c.code || '' } }, findingText(c)) : null)));
 }
 
 function latest(takes, phase) {
@@ -91,7 +95,7 @@ export async function render(root, { id }, ctx) {
       drawResults();
     } catch (err) {
       message.textContent = err instanceof ApiError && (err.code === 'network' || err.code === 'offline')
-        ? t('finish.offline') : `${t('error.action_failed')} ${err.detail || ''}`;
+        ? t('finish.offline') : failureText(err);
       message.hidden = false;
     } finally {
       submit.disabled = false;
