@@ -82,3 +82,10 @@ async def set_password(
     conn: asyncpg.Connection, user_id: str, pw_hash: str, must_change: bool
 ) -> None:
     await conn.execute(SET_PASSWORD, user_id, pw_hash, must_change)
+
+
+USER_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)"
+
+
+async def user_exists(conn: asyncpg.Connection, user_id: str) -> bool:
+    return bool(await conn.fetchval(USER_EXISTS, user_id))

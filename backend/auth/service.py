@@ -116,8 +116,7 @@ async def logout(conn: asyncpg.Connection, actor: Actor) -> None:
 
 async def revoke_all_sessions(conn: asyncpg.Connection, actor: Actor, user_id: str) -> int:
     async with conn.transaction():
-        exists = await conn.fetchval("SELECT 1 FROM users WHERE id = $1", user_id)
-        if not exists:
+        if not await repo.user_exists(conn, user_id):
             raise NotFound(f"user {user_id} not found")
         count = await repo.revoke_user_sessions(conn, user_id)
         await audit.append(

@@ -53,3 +53,10 @@ async def decisions(
                 rows = []
         if rows:
             yield rows
+
+
+POST_EXISTS = "SELECT EXISTS (SELECT 1 FROM posts WHERE code = $1)"
+
+
+async def post_exists(conn: asyncpg.Connection, code: str) -> bool:
+    return bool(await conn.fetchval(POST_EXISTS, code))

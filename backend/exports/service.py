@@ -67,7 +67,7 @@ async def prepare(
     """Check the request and audit the export; (post, from, to as UTC bounds, file name)."""
     if post_code is not None:
         post_code = post_code.strip().upper()
-        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM posts WHERE code = $1)", post_code):
+        if not await repo.post_exists(conn, post_code):
             raise NotFound(f"post {post_code} not found")
     if actor.post_code is not None:
         if post_code not in (None, actor.post_code):

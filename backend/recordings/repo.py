@@ -158,3 +158,21 @@ MARK_REVALIDATING = "UPDATE recordings SET state = 'validating' WHERE id = $1"
 
 async def mark_revalidating(conn: asyncpg.Connection, recording_id: str) -> None:
     await conn.execute(MARK_REVALIDATING, recording_id)
+
+
+DEVICE = "SELECT id, post_code, status, public_key_jwk FROM devices WHERE id = $1"
+
+
+async def device(conn: asyncpg.Connection, device_id: str) -> Any:
+    """The signing device a recording names (its post, status and public key)."""
+    return await conn.fetchrow(DEVICE, device_id)
+
+
+UPLOAD = """
+SELECT id, inspection_id, phase, client_id, state, size, sha256, store_key, filetype, created_at
+FROM uploads WHERE id = $1
+"""
+
+
+async def upload(conn: asyncpg.Connection, upload_id: str) -> Any:
+    return await conn.fetchrow(UPLOAD, upload_id)

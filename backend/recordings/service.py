@@ -39,11 +39,9 @@ from backend.recordings.uploads import may_record
 from backend.recordings.verify import recompute_chain
 from backend.storage.base import ObjectStore
 
-DEVICE = "SELECT id, post_code, status, public_key_jwk FROM devices WHERE id = $1"
-
 
 async def _approved_device(conn: asyncpg.Connection, device_id: str, post_code: str) -> Any:
-    device = await conn.fetchrow(DEVICE, device_id)
+    device = await repo.device(conn, device_id)
     if device is None or device["post_code"] != post_code:
         raise p.DeviceNotApproved(f"device {device_id} is not registered at this post")
     if device["status"] != "approved":
@@ -53,12 +51,6 @@ async def _approved_device(conn: asyncpg.Connection, device_id: str, post_code: 
 
 def _request_hash(data: RecordingIn) -> str:
     return hashlib.sha256(canonical(msgspec.to_builtins(data))).hexdigest()
-
-
-UPLOAD = """
-SELECT id, inspection_id, phase, client_id, state, size, sha256, store_key, filetype, created_at
-FROM uploads WHERE id = $1
-"""
 
 
 async def register(
@@ -80,7 +72,7 @@ async def register(
         manifest = msgspec.convert(data.manifest, Manifest)
     except msgspec.ValidationError as exc:
         raise InvalidRequest(f"manifest: {exc}", field="manifest") from exc
-    upload = await conn.fetchrow(UPLOAD, data.upload_id)
+    upload = await repo.upload(conn, data.upload_id)
     if upload is None:
         raise p.UploadNotFound(f"upload {data.upload_id} not found")
     if (upload["inspection_id"], upload["phase"], upload["client_id"]) != (
