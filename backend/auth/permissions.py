@@ -99,6 +99,11 @@ def sees_post(role: str, own_post: str | None, post_code: str) -> bool:
     return role in CROSS_POST_ROLES or (own_post is not None and own_post == post_code)
 
 
+def post_scope(actor: Actor) -> str | None:
+    """The post a listing is limited to: the caller's own, or None (every post) for cross-post roles."""
+    return None if actor.role in CROSS_POST_ROLES else actor.post_code
+
+
 Guard = Callable[[Any, Any], None]  # (ASGIConnection, BaseRouteHandler) -> None
 
 

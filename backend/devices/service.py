@@ -10,6 +10,7 @@ import msgspec
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import post_scope
 from backend.devices.keys import InvalidKey, canonical_public_jwk, public_key_from_jwk, thumbprint
 from backend.errors import Forbidden, InvalidRequest, InvalidState, NotFound
 
@@ -80,7 +81,7 @@ RETURNING {COLUMNS}
 async def set_status(conn: asyncpg.Connection, actor: Actor, device_id: str, status: str) -> DeviceOut:
     async with conn.transaction():
         row = await conn.fetchrow(DEVICE_FOR_UPDATE, device_id)
-        if row is None or not (actor.role == "admin" or actor.post_code == row["post_code"]):
+        if row is None or not actor.sees_post(row["post_code"]):
             raise NotFound(f"device {device_id} not found")
         if row["registered_by"] == actor.id and status == "approved":
             raise Forbidden("a device cannot be approved by the person who registered it")
@@ -102,7 +103,7 @@ SELECT {COLUMNS} FROM devices WHERE ($1::text IS NULL OR post_code = $1) ORDER B
 
 
 async def list_devices(conn: asyncpg.Connection, actor: Actor) -> list[DeviceOut]:
-    scope = None if actor.role in ("admin", "auditor") else actor.post_code
+    scope = post_scope(actor)
     return [DeviceOut(**dict(r)) for r in await conn.fetch(LIST_DEVICES, scope)]
 
 
@@ -111,6 +112,6 @@ DEVICE_BY_ID = f"SELECT {COLUMNS} FROM devices WHERE id = $1"
 
 async def get_device(conn: asyncpg.Connection, actor: Actor, device_id: str) -> DeviceOut:
     row = await conn.fetchrow(DEVICE_BY_ID, device_id)
-    if row is None or (actor.role not in ("admin", "auditor") and row["post_code"] != actor.post_code):
+    if row is None or not actor.sees_post(row["post_code"]):
         raise NotFound(f"device {device_id} not found")
     return DeviceOut(**dict(row))

@@ -17,6 +17,7 @@ import asyncpg
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import post_scope
 from backend.declarations.schemas import normalise_unit
 from backend.errors import DayNotOver, InvalidRequest, NotFound
 from backend.posts import repo as posts_repo
@@ -41,7 +42,7 @@ async def search(
     `from`/`to` are inclusive UTC days of the declaration's arrival."""
     if post_code is not None:
         post_code = post_code.strip().upper()
-    if actor.role not in ("auditor", "admin"):
+    if post_scope(actor) is not None:  # a post-bound role: its own post only
         if post_code not in (None, actor.post_code):
             return []
         post_code = actor.post_code

@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from backend.auth import permissions
-from backend.auth.actor import ROLES
+from backend.auth.actor import ROLES, Actor
 from backend.recordings.tus import encode_metadata
 from backend.settings import Settings
 from tests.api.world import OTHER, POSTS, World, login_of, p256_jwk
@@ -552,6 +552,9 @@ def test_the_post_scope_rule() -> None:
             role in {"auditor", "integration", "admin"})
         assert permissions.sees_post(role, None, "KHORGOS") == (
             role in {"auditor", "integration", "admin"})
+        actor = Actor(id="u", login="u", name="u", role=role, post_code="ALTYNKOL", session_id="s")
+        assert permissions.post_scope(actor) == (
+            None if role in {"auditor", "integration", "admin"} else "ALTYNKOL")
     with pytest.raises(ValueError, match="unknown action"):
         permissions.may("declaration.delete")
 
