@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from media_pipeline.vision.registry import LoadedModel, ManifestError, ModelRegistry, VisionModel
-from media_pipeline.vision.yolo import Detection, batched_nms, letterbox, letterbox_geometry
+from media_pipeline.vision.yolo import Detection, batched_nms, letterbox, to_frame
 
 LAYOUT = "nanodet-gfl"
 PEOPLE = frozenset({"person"})
@@ -142,15 +142,4 @@ class NanoDetDetector(VisionModel[list[list[Detection]]]):
         self, frame: np.ndarray, boxes: np.ndarray, scores: np.ndarray, ids: np.ndarray,
         keep: np.ndarray,
     ) -> list[Detection]:  # fmt: skip
-        geometry, _ = letterbox_geometry(frame.shape[0], frame.shape[1], (self._side,) * 2)
-        h, w = frame.shape[:2]
-        found = []
-        for k in keep:
-            x0, y0, x1, y1 = boxes[k]
-            x0 = float(np.clip((x0 - geometry.pad_x) / geometry.scale, 0, w))
-            x1 = float(np.clip((x1 - geometry.pad_x) / geometry.scale, 0, w))
-            y0 = float(np.clip((y0 - geometry.pad_y) / geometry.scale, 0, h))
-            y1 = float(np.clip((y1 - geometry.pad_y) / geometry.scale, 0, h))
-            cid = int(ids[k])
-            found.append(Detection((x0, y0, x1, y1), float(scores[k]), cid, self.labels[cid]))
-        return found
+        return to_frame(frame.shape, (self._side,) * 2, boxes, scores, ids, keep, self.labels)

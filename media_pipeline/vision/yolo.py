@@ -70,6 +70,25 @@ def letterbox_geometry(h: int, w: int, size: tuple[int, int]) -> tuple[Letterbox
     return Letterbox(scale, float(left), float(top)), (nh, nw)
 
 
+def to_frame(
+    frame_shape: tuple[int, ...], size: tuple[int, int], boxes: np.ndarray, scores: np.ndarray,
+    ids: np.ndarray, keep: np.ndarray, labels: list[str] | tuple[str, ...],
+) -> list[Detection]:  # fmt: skip
+    """The kept boxes, from letterboxed input pixels back to the frame's own pixels."""
+    geometry, _ = letterbox_geometry(frame_shape[0], frame_shape[1], size)
+    h, w = frame_shape[:2]
+    found = []
+    for k in keep:
+        x0, y0, x1, y1 = boxes[k]
+        x0 = float(np.clip((x0 - geometry.pad_x) / geometry.scale, 0, w))
+        x1 = float(np.clip((x1 - geometry.pad_x) / geometry.scale, 0, w))
+        y0 = float(np.clip((y0 - geometry.pad_y) / geometry.scale, 0, h))
+        y1 = float(np.clip((y1 - geometry.pad_y) / geometry.scale, 0, h))
+        cid = int(ids[k])
+        found.append(Detection((x0, y0, x1, y1), float(scores[k]), cid, labels[cid]))
+    return found
+
+
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
     """Greedy non-maximum suppression; returns kept indices, best score first."""
     if len(boxes) == 0:
@@ -180,20 +199,9 @@ class YoloDetector(VisionModel[list[list[Detection]]]):
         raw = [r for out in outputs for r in out[0]]
         results: list[list[Detection]] = []
         for frame, image_raw in zip(frames, raw, strict=True):
-            geometry, _ = letterbox_geometry(frame.shape[0], frame.shape[1], self._size)
             boxes, scores, ids = decode(
                 np.asarray(image_raw), self._layout, len(self.labels), self._score
             )
             keep = batched_nms(boxes, scores, ids, self._iou)[: self._max_det]
-            h, w = frame.shape[:2]
-            found = []
-            for k in keep:
-                x0, y0, x1, y1 = boxes[k]
-                x0 = float(np.clip((x0 - geometry.pad_x) / geometry.scale, 0, w))
-                x1 = float(np.clip((x1 - geometry.pad_x) / geometry.scale, 0, w))
-                y0 = float(np.clip((y0 - geometry.pad_y) / geometry.scale, 0, h))
-                y1 = float(np.clip((y1 - geometry.pad_y) / geometry.scale, 0, h))
-                cid = int(ids[k])
-                found.append(Detection((x0, y0, x1, y1), float(scores[k]), cid, self.labels[cid]))
-            results.append(found)
+            results.append(to_frame(frame.shape, self._size, boxes, scores, ids, keep, self.labels))
         return results
