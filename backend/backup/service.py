@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from backend.backup import repo
 from backend.backup.evidence import (
     Reference,
     copy_with_digest,
@@ -42,12 +43,6 @@ from backend.storage.local import LocalObjectStore
 
 RESTORE_CHUNK = 4 << 20
 
-USER_RELATIONS = """
-SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-  AND n.nspname NOT LIKE 'pg_temp%'
-"""
-
 
 def _app_version() -> str:
     try:
@@ -72,8 +67,8 @@ async def backup(dest: Path, dsn: str, store: ObjectStore, store_spec: str,
     conn = await connect(dsn)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
-            server_version = await conn.fetchval("SHOW server_version")
+            snapshot = await repo.export_snapshot(conn)
+            server_version = await repo.server_version(conn)
             try:
                 refs = await referenced_objects(conn)
             except ValueError as exc:
@@ -174,7 +169,7 @@ async def restore(src: Path, dsn: str, store: ObjectStore, data_dir: Path) -> Re
     copied = [o for o in manifest.objects if o.copied]
     conn = await connect(dsn)
     try:
-        if await conn.fetchval(USER_RELATIONS):
+        if await repo.user_relation_count(conn):
             raise BackupError("the target database is not empty: restore only into a new, empty "
                               "database (a new DOSMOTR_DATA_DIR, or CREATE DATABASE for "
                               "DATABASE_URL); nothing was changed")

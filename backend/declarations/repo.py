@@ -160,3 +160,10 @@ FROM declarations WHERE id = $1
 
 async def head(conn: asyncpg.Connection, declaration_id: str) -> Any:
     return await conn.fetchrow(DECLARATION_HEAD, declaration_id)
+
+
+POST_CODE = "SELECT post_code FROM declarations WHERE id = $1"
+
+
+async def post_code(conn: asyncpg.Connection, declaration_id: str) -> str | None:
+    return await conn.fetchval(POST_CODE, declaration_id)

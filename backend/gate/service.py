@@ -29,6 +29,7 @@ from backend.errors import (
     OverrideNotAllowed,
     ReleaseRefused,
 )
+from backend.gate import repo
 from backend.gate.conditions import CONDITIONS, OVERRIDABLE
 from backend.gate.facts import load_facts
 
@@ -41,16 +42,6 @@ async def evaluate(conn: asyncpg.Connection, actor: Actor, declaration_id: str) 
         raise NotFound(f"declaration {declaration_id} not found")
     conditions = [check(facts) for check in CONDITIONS]
     return GateOut(allowed=all(c.met for c in conditions), conditions=conditions)
-
-
-INSERT_DECISION = """
-INSERT INTO release_decisions (declaration_id, decision, actor_id, override, override_reason,
-                               comment, gate)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING decided_at
-"""
-
-SET_STATUS = "UPDATE declarations SET status = $2, updated_at = now() WHERE id = $1"
 
 
 async def release(
@@ -81,11 +72,11 @@ async def release(
                         "cannot be overridden: " + ", ".join(hard), unmet=unmet, not_overridable=hard
                     )
                 override = True
-            decided_at: datetime = await conn.fetchval(
-                INSERT_DECISION, declaration_id, "released", actor.id, override,
+            decided_at: datetime = await repo.insert_decision(
+                conn, declaration_id, "released", actor.id, override,
                 reason if override else None, data.comment, as_builtins(gate),
             )
-            await conn.execute(SET_STATUS, declaration_id, "released")
+            await repo.set_declaration_status(conn, declaration_id, "released")
             await audit.append(
                 conn, actor_id=actor.id,
                 action="declaration.released_by_override" if override else "declaration.released",
@@ -119,9 +110,7 @@ async def _record_refusal(
 ) -> None:
     """A refused release attempt is an event of its own, recorded after the rollback."""
     async with conn.transaction():
-        post_code = await conn.fetchval(
-            "SELECT post_code FROM declarations WHERE id = $1", declaration_id
-        )
+        post_code = await declarations_repo.post_code(conn, declaration_id)
         await audit.append(
             conn, actor_id=actor.id, action="declaration.release_refused",
             object_type="declaration", object_id=declaration_id, payload={"unmet": sorted(unmet)},
@@ -151,11 +140,11 @@ async def refuse(
         ]
         if blocking:
             raise AlreadyDecided("the declaration cannot be refused now", unmet=blocking)
-        decided_at: datetime = await conn.fetchval(
-            INSERT_DECISION, declaration_id, "refused", actor.id, False, None, reason,
+        decided_at: datetime = await repo.insert_decision(
+            conn, declaration_id, "refused", actor.id, False, None, reason,
             as_builtins(gate),
         )
-        await conn.execute(SET_STATUS, declaration_id, "refused")
+        await repo.set_declaration_status(conn, declaration_id, "refused")
         await audit.append(
             conn, actor_id=actor.id, action="declaration.refused", object_type="declaration",
             object_id=declaration_id, payload={"reason": reason, "gate": as_builtins(gate)},
