@@ -96,11 +96,21 @@ async def _tablet(browser: Any, url: str) -> Any:
 
 
 async def test_inspector_records_over_https_behind_caddy(
-    https_browser: Any, proxy: tuple[Proxy, str], server: ServerProcess,
+    https_browser: Any, browser: Any, proxy: tuple[Proxy, str], server: ServerProcess,
     tokens: dict[str, str], db: Any,
 ) -> None:
+    from playwright.async_api import Error as PlaywrightError
+
     caddy, _ = proxy
     assert caddy.url.startswith("https://")
+    # Without the pinned key Chromium refuses the internal CA: the trust below is that key's.
+    stranger = await browser.new_context()
+    try:
+        with pytest.raises(PlaywrightError, match="ERR_CERT"):
+            await (await stranger.new_page()).goto(caddy.url + "/")
+    finally:
+        await stranger.close()
+
     chosen = await db.fetchval(
         "SELECT login FROM users WHERE role = 'inspector' AND active AND post_code = $1 "
         "ORDER BY login LIMIT 1", POST)
