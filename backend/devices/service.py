@@ -11,6 +11,7 @@ import msgspec
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.auth.permissions import post_scope
+from backend.devices import repo
 from backend.devices.keys import InvalidKey, canonical_public_jwk, public_key_from_jwk, thumbprint
 from backend.errors import Forbidden, InvalidRequest, InvalidState, NotFound
 
@@ -29,20 +30,6 @@ class DeviceOut(msgspec.Struct, frozen=True):
     registered_by_name: str = ""
 
 
-# The owner's name by sub-select, so INSERT/UPDATE ... RETURNING give the same shape.
-COLUMNS = """id, name, post_code, status, public_key_jwk, registered_by, approved_by, approved_at,
-created_at, (SELECT u.name FROM users u WHERE u.id = devices.registered_by) AS registered_by_name"""
-
-DEVICE_BY_THUMBPRINT = f"SELECT {COLUMNS} FROM devices WHERE key_thumbprint = $1"
-
-INSERT_DEVICE = f"""
-INSERT INTO devices (name, post_code, public_key_jwk, key_thumbprint, registered_by)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (key_thumbprint) DO NOTHING
-RETURNING {COLUMNS}
-"""
-
-
 async def register(
     conn: asyncpg.Connection, actor: Actor, name: str, jwk: dict[str, Any]
 ) -> tuple[DeviceOut, bool]:
@@ -54,9 +41,9 @@ async def register(
     key = canonical_public_jwk(jwk)
     tp = thumbprint(key)
     async with conn.transaction():
-        row = await conn.fetchrow(INSERT_DEVICE, name, actor.post_code, key, tp, actor.id)
+        row = await repo.insert(conn, name, actor.post_code, key, tp, actor.id)
         if row is None:
-            existing = await conn.fetchrow(DEVICE_BY_THUMBPRINT, tp)
+            existing = await repo.by_thumbprint(conn, tp)
             if existing["post_code"] != actor.post_code:
                 raise NotFound("device not found")
             return DeviceOut(**dict(existing)), False
@@ -67,20 +54,9 @@ async def register(
     return DeviceOut(**dict(row)), True
 
 
-DEVICE_FOR_UPDATE = f"SELECT {COLUMNS} FROM devices WHERE id = $1 FOR UPDATE"
-
-SET_STATUS = f"""
-UPDATE devices SET status = $2,
-  approved_by = CASE WHEN $2 = 'approved' THEN $3 ELSE approved_by END,
-  approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END
-WHERE id = $1
-RETURNING {COLUMNS}
-"""
-
-
 async def set_status(conn: asyncpg.Connection, actor: Actor, device_id: str, status: str) -> DeviceOut:
     async with conn.transaction():
-        row = await conn.fetchrow(DEVICE_FOR_UPDATE, device_id)
+        row = await repo.lock(conn, device_id)
         if row is None or not actor.sees_post(row["post_code"]):
             raise NotFound(f"device {device_id} not found")
         if row["registered_by"] == actor.id and status == "approved":
@@ -89,7 +65,7 @@ async def set_status(conn: asyncpg.Connection, actor: Actor, device_id: str, sta
             raise InvalidState("a revoked device stays revoked; register a new key")
         if row["status"] == status:
             return DeviceOut(**dict(row))
-        updated = await conn.fetchrow(SET_STATUS, device_id, status, actor.id)
+        updated = await repo.set_status(conn, device_id, status, actor.id)
         await audit.append(
             conn, actor_id=actor.id, action=f"device.{status}", object_type="device",
             object_id=device_id, payload={"previous": row["status"]},
@@ -97,21 +73,13 @@ async def set_status(conn: asyncpg.Connection, actor: Actor, device_id: str, sta
     return DeviceOut(**dict(updated))
 
 
-LIST_DEVICES = f"""
-SELECT {COLUMNS} FROM devices WHERE ($1::text IS NULL OR post_code = $1) ORDER BY created_at DESC
-"""
-
-
 async def list_devices(conn: asyncpg.Connection, actor: Actor) -> list[DeviceOut]:
     scope = post_scope(actor)
-    return [DeviceOut(**dict(r)) for r in await conn.fetch(LIST_DEVICES, scope)]
-
-
-DEVICE_BY_ID = f"SELECT {COLUMNS} FROM devices WHERE id = $1"
+    return [DeviceOut(**dict(r)) for r in await repo.list_devices(conn, scope)]
 
 
 async def get_device(conn: asyncpg.Connection, actor: Actor, device_id: str) -> DeviceOut:
-    row = await conn.fetchrow(DEVICE_BY_ID, device_id)
+    row = await repo.by_id(conn, device_id)
     if row is None or not actor.sees_post(row["post_code"]):
         raise NotFound(f"device {device_id} not found")
     return DeviceOut(**dict(row))
