@@ -109,3 +109,72 @@ ORDER BY r.phase, r.version
 
 async def all_recordings(conn: asyncpg.Connection, inspection_id: str) -> list[Any]:
     return list(await conn.fetch(ALL_RECORDINGS, inspection_id))
+
+
+LOCK_DECLARATION_REASONS = (
+    "SELECT status, inspection_reasons FROM declarations WHERE id = $1 FOR UPDATE"
+)
+
+
+async def lock_declaration_reasons(conn: asyncpg.Connection, declaration_id: str) -> Any:
+    return await conn.fetchrow(LOCK_DECLARATION_REASONS, declaration_id)
+
+
+MARK_REQUIRED = """
+UPDATE declarations
+SET inspection_required = true,
+    inspection_reasons = CASE WHEN $2 = ANY(inspection_reasons) THEN inspection_reasons
+                              ELSE array_append(inspection_reasons, $2) END,
+    corridor = CASE WHEN $3 THEN 'red' ELSE corridor END,
+    status = CASE WHEN status = 'registered' THEN 'inspection' ELSE status END,
+    updated_at = now()
+WHERE id = $1
+RETURNING post_code, status, number, corridor
+"""
+
+
+async def mark_required(
+    conn: asyncpg.Connection, declaration_id: str, reason: str, red: bool
+) -> Any:
+    return await conn.fetchrow(MARK_REQUIRED, declaration_id, reason, red)
+
+
+ADD_REASON = "UPDATE inspections SET reasons = array_append(reasons, $2) WHERE id = $1"
+
+
+async def add_reason(conn: asyncpg.Connection, inspection_id: Any, reason: str) -> None:
+    await conn.execute(ADD_REASON, inspection_id, reason)
+
+
+START = "UPDATE inspections SET status = 'in_progress', started_at = now() WHERE id = $1"
+
+
+async def start(conn: asyncpg.Connection, inspection_id: str) -> None:
+    await conn.execute(START, inspection_id)
+
+
+SET_COUNTS = """
+UPDATE inspections SET places_counted = $2, items_counted = $3, discrepancy_note = $4 WHERE id = $1
+"""
+
+
+async def set_counts(
+    conn: asyncpg.Connection, inspection_id: str, places: int, items: int | None, note: str | None
+) -> None:
+    await conn.execute(SET_COUNTS, inspection_id, places, items, note)
+
+
+FINISH = "UPDATE inspections SET status = 'finished', finished_at = now() WHERE id = $1"
+
+
+async def finish(conn: asyncpg.Connection, inspection_id: str) -> None:
+    await conn.execute(FINISH, inspection_id)
+
+
+REASSIGN = """
+UPDATE inspections SET inspector_id = $2, status = 'assigned', started_at = NULL WHERE id = $1
+"""
+
+
+async def reassign(conn: asyncpg.Connection, inspection_id: str, inspector_id: str) -> None:
+    await conn.execute(REASSIGN, inspection_id, inspector_id)

@@ -10,25 +10,14 @@ import asyncpg
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import can
+from backend.declarations import repo as declarations_repo
 from backend.errors import Forbidden, InvalidState, NoInspectorOnShift, NotFound
 from backend.inspections import repo
 from backend.inspections.assignment import draw_inspector
 
 # Reasons that also turn the corridor red: nobody may route such goods through green.
 RED_REASONS = frozenset({"red_corridor", "idk_suspicion"})
-
-MARK_REQUIRED = """
-UPDATE declarations
-SET inspection_required = true,
-    inspection_reasons = CASE WHEN $2 = ANY(inspection_reasons) THEN inspection_reasons
-                              ELSE array_append(inspection_reasons, $2) END,
-    corridor = CASE WHEN $3 THEN 'red' ELSE corridor END,
-    status = CASE WHEN status = 'registered' THEN 'inspection' ELSE status END,
-    updated_at = now()
-WHERE id = $1
-RETURNING post_code, status, number, corridor
-"""
-
 
 async def require_inspection(
     conn: asyncpg.Connection, declaration_id: str, reason: str, actor_id: str | None
@@ -38,10 +27,7 @@ async def require_inspection(
     Idempotent per reason. Runs inside the caller's transaction. If the declaration was
     already released, nothing can be inspected any more: that is recorded and alerted.
     """
-    before = await conn.fetchrow(
-        "SELECT status, inspection_reasons FROM declarations WHERE id = $1 FOR UPDATE",
-        declaration_id,
-    )
+    before = await repo.lock_declaration_reasons(conn, declaration_id)
     if before is None:
         raise NotFound(f"declaration {declaration_id} not found")
     if before["status"] in ("released", "refused"):
@@ -59,7 +45,7 @@ async def require_inspection(
                 link=f"/declarations/{declaration_id}", auditors=True,
             )
         return None
-    row = await conn.fetchrow(MARK_REQUIRED, declaration_id, reason, reason in RED_REASONS)
+    row = await repo.mark_required(conn, declaration_id, reason, reason in RED_REASONS)
     if reason not in before["inspection_reasons"]:
         await audit.append(
             conn, actor_id=actor_id, action="declaration.inspection_required",
@@ -69,10 +55,7 @@ async def require_inspection(
     existing = await repo.by_declaration(conn, declaration_id)
     if existing is not None:
         if reason not in existing["reasons"]:
-            await conn.execute(
-                "UPDATE inspections SET reasons = array_append(reasons, $2) WHERE id = $1",
-                existing["id"], reason,
-            )
+            await repo.add_reason(conn, existing["id"], reason)
         return str(existing["id"])
     post_code = row["post_code"]
     inspector_id = await draw_inspector(conn, post_code)
@@ -96,7 +79,7 @@ async def require_inspection(
 
 
 async def _post_of(conn: asyncpg.Connection, declaration_id: str) -> str:
-    return str(await conn.fetchval("SELECT post_code FROM declarations WHERE id = $1", declaration_id))
+    return str(await declarations_repo.post_code(conn, declaration_id))
 
 
 async def load_visible(
@@ -112,7 +95,7 @@ async def load_visible(
 
 
 def _own(actor: Actor, row: asyncpg.Record) -> None:
-    if actor.role != "inspector" or row["inspector_id"] != actor.id:
+    if not can(actor, "inspection.conduct") or row["inspector_id"] != actor.id:
         raise Forbidden("only the assigned inspector may do this")
 
 
@@ -124,10 +107,7 @@ async def start(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> N
             return
         if row["status"] != "assigned":
             raise InvalidState(f"inspection is {row['status']}, it cannot be started")
-        await conn.execute(
-            "UPDATE inspections SET status = 'in_progress', started_at = now() WHERE id = $1",
-            inspection_id,
-        )
+        await repo.start(conn, inspection_id)
         await audit.append(
             conn, actor_id=actor.id, action="inspection.started", object_type="inspection",
             object_id=inspection_id, payload={},
@@ -138,11 +118,6 @@ async def start(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> N
             body=f"{actor.name} начал(а) досмотр.", dedupe_key=f"inspection_started:{inspection_id}",
             link=f"/inspections/{inspection_id}",
         )
-
-
-SET_COUNTS = """
-UPDATE inspections SET places_counted = $2, items_counted = $3, discrepancy_note = $4 WHERE id = $1
-"""
 
 
 async def record_counts(
@@ -156,7 +131,7 @@ async def record_counts(
         _own(actor, row)
         if row["status"] != "in_progress":
             raise InvalidState(f"counts are entered during the inspection, not when {row['status']}")
-        await conn.execute(SET_COUNTS, inspection_id, places, items, note)
+        await repo.set_counts(conn, inspection_id, places, items, note)
         await audit.append(
             conn, actor_id=actor.id, action="inspection.counts", object_type="inspection",
             object_id=inspection_id,
@@ -174,10 +149,7 @@ async def finish(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> 
             raise InvalidState(f"inspection is {row['status']}, start it first")
         if row["places_counted"] is None:
             raise InvalidState("enter the counted places before finishing", missing="counts")
-        await conn.execute(
-            "UPDATE inspections SET status = 'finished', finished_at = now() WHERE id = $1",
-            inspection_id,
-        )
+        await repo.finish(conn, inspection_id)
         await audit.append(
             conn, actor_id=actor.id, action="inspection.finished", object_type="inspection",
             object_id=inspection_id, payload={},
@@ -194,11 +166,7 @@ async def reassign(conn: asyncpg.Connection, actor: Actor, inspection_id: str, r
         new_id = await draw_inspector(conn, row["post_code"], exclude=previous)
         if new_id is None:
             raise NoInspectorOnShift("no inspector on shift who has not had this inspection")
-        await conn.execute(
-            "UPDATE inspections SET inspector_id = $2, status = 'assigned', started_at = NULL "
-            "WHERE id = $1",
-            inspection_id, new_id,
-        )
+        await repo.reassign(conn, inspection_id, new_id)
         await repo.record_assignment(conn, inspection_id, new_id, actor.id, reason)
         await audit.append(
             conn, actor_id=actor.id, action="inspection.reassigned", object_type="inspection",
