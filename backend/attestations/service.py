@@ -25,6 +25,7 @@ from backend.attestations.keys import index_key
 from backend.attestations.schemas import AttestationIn, AttestationOut, ConfirmationView, FrameOut
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import can
 from backend.errors import (
     AlreadyAttested,
     AttesterIsInspector,
@@ -89,7 +90,7 @@ async def view(
         code=result.code, params=dict(result.params), detail=result.detail,
         times=[(a, b) for a, b in result.times], needs_confirmation=result.needs_confirmation,
         may_attest=(
-            actor.role == "post_head" and result.needs_confirmation and answer is None
+            can(actor, "check.attest") and result.needs_confirmation and answer is None
             and actor.id not in inspectors and actor.id != row["inspector_id"]
         ),
         frames=frames, attestation=answer,

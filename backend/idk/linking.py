@@ -16,6 +16,7 @@ import asyncpg
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import can
 from backend.declarations.schemas import normalise_unit
 from backend.errors import (
     AlreadyLinked,
@@ -187,7 +188,7 @@ async def _own_scan(conn: asyncpg.Connection, actor: Actor, scan_id: str) -> asy
     scan = await repo.lock_scan(conn, scan_id)
     if scan is None or actor.post_code != scan["post_code"]:
         raise NotFound(f"scan {scan_id} not found")
-    if actor.role != "idk_operator":
+    if not can(actor, "idk.link"):
         raise Forbidden("only the IDK operator of the scan's post links scans")
     return scan
 

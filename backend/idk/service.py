@@ -14,6 +14,7 @@ import msgspec
 from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
+from backend.auth.permissions import CROSS_POST_ROLES, can, post_scope
 from backend.errors import (
     Forbidden,
     ImageIdConflict,
@@ -209,11 +210,13 @@ async def register_scan_file(
 
 def upload_post(actor: Actor, post_code: str | None) -> str:
     """Whose post an upload belongs to: an operator's own, or the one an admin names."""
-    if actor.role == "admin":
+    if not can(actor, "idk.upload"):
+        raise Forbidden(f"role {actor.role} may not register scans")
+    if actor.role in CROSS_POST_ROLES:
         if not post_code:
             raise InvalidRequest("an admin names the post_code of the scan", field="post_code")
         return post_code.strip().upper()
-    if actor.role != "idk_operator" or actor.post_code is None:
+    if actor.post_code is None:
         raise Forbidden(f"role {actor.role} may not register scans")
     if post_code and post_code.strip().upper() != actor.post_code:
         raise Forbidden("an IDK operator registers scans of their own post only")
@@ -254,7 +257,7 @@ async def give_verdict(
     scan = await repo.scan_by_id(conn, scan_id)
     if scan is None or actor.post_code != scan.post_code:
         raise NotFound(f"scan {scan_id} not found")
-    if actor.role != "idk_operator":
+    if not can(actor, "idk.verdict"):
         raise Forbidden("only the IDK operator of the scan's post gives a verdict")
     if scan.verdict is not None:
         raise VerdictFinal(f"scan {scan_id} already has the verdict {scan.verdict}")
@@ -347,10 +350,11 @@ async def list_scans(
     """Post staff see their own post whatever they ask for; cross-post roles may filter."""
     if post_code is not None:
         post_code = post_code.strip().upper()
-    if actor.role not in ("auditor", "admin"):
-        if post_code is not None and post_code != actor.post_code:
+    own_post = post_scope(actor)
+    if own_post is not None:
+        if post_code is not None and post_code != own_post:
             return []
-        post_code = actor.post_code
+        post_code = own_post
     return await repo.list_scans(conn, post_code, unlinked, verdict, min(limit, LIST_LIMIT_MAX))
 
 
