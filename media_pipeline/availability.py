@@ -25,6 +25,31 @@ ROLE_NAMES = {"occupancy": "bay occupancy model", "counter": "cargo counter mode
               "ocr": "OCR (rapidocr-onnxruntime)", "detector": "people/vehicle detector"}
 
 
+# Why a back-end is absent, as a stable code (the `reason` param screens translate, i18n
+# `model_reason.<code>`); the free text stays in Models.missing and the check's detail.
+MISSING_REASONS = ("model_missing", "model_sha256_mismatch", "model_manifest_invalid",
+                   "ocr_not_installed", "model_load_failed", "not_loaded")
+
+
+def missing_reason(exc: BaseException, role: str) -> str:
+    """The code of what kept `role`'s back-end from loading."""
+    from media_pipeline.vision.registry import (
+        ManifestError,
+        ModelIntegrityError,
+        ModelNotFoundError,
+    )
+
+    if isinstance(exc, ModelIntegrityError):
+        return "model_sha256_mismatch"
+    if isinstance(exc, ModelNotFoundError):
+        return "model_missing"
+    if isinstance(exc, ManifestError):
+        return "model_manifest_invalid"
+    if role == "ocr" and isinstance(exc, ImportError):
+        return "ocr_not_installed"
+    return "model_load_failed"
+
+
 class ModelsMissing(RuntimeError):
     """The worker cannot judge evidence: a required model or the OCR is missing."""
 
@@ -50,16 +75,19 @@ def require_models(models: Models, roles: Iterable[str] = REQUIRED_ROLES) -> Non
         )
 
 
-def without_model(check: CheckResult, role: str, why: str) -> CheckResult:
+def without_model(
+    check: CheckResult, role: str, why: str, reason: str = "not_loaded"
+) -> CheckResult:
     """A model-driven check whose model is absent: `unavailable`, unless what it could judge
-    without the model (taps against the declaration, say) already failed."""
+    without the model (taps against the declaration, say) already failed. `reason` is the
+    code screens show; `why` (free text) goes only into the detail."""
     if check.verdict == "fail":
         return check
     name = ROLE_NAMES.get(role, role)
     return result(
         check.name, "unavailable", 0.0, check.threshold,
         f"{name} unavailable ({why}): not judged; {check.detail}", check.times,
-        code="model_unavailable", params={"model": role, "reason": why},
+        code="model_unavailable", params={"model": role, "reason": reason},
     )  # fmt: skip
 
 
@@ -68,7 +96,8 @@ def mark_unavailable(checks: list[CheckResult], phase: str, models: Models) -> l
     for c in checks:
         role = NEEDS_MODEL.get((phase, c.name))
         if role is not None and getattr(models, role, None) is None:
-            c = without_model(c, role, models.missing.get(role, "not loaded"))
+            c = without_model(c, role, models.missing.get(role, "not loaded"),
+                              models.missing_codes.get(role, "not_loaded"))
         out.append(c)
     return out
 

@@ -133,3 +133,5 @@ class Models(msgspec.Struct):
     # role -> why its back-end is absent (file missing, sha256 mismatch, OCR not installed):
     # its checks say `unavailable` with that reason (media_pipeline.availability)
     missing: dict[str, str] = msgspec.field(default_factory=dict)
+    # role -> the same reason as a code (availability.MISSING_REASONS), which screens translate
+    missing_codes: dict[str, str] = msgspec.field(default_factory=dict)

@@ -22,7 +22,13 @@ from contract.report import (
     result,
 )
 from media_pipeline import frames as fr
-from media_pipeline.availability import ModelsMissing, mark_unavailable, not_run, require_models
+from media_pipeline.availability import (
+    ModelsMissing,
+    mark_unavailable,
+    missing_reason,
+    not_run,
+    require_models,
+)
 from media_pipeline.checks import (
     PHASE_CHECKS,
     completeness,
@@ -252,6 +258,7 @@ def models_from_registry(registry: Any, with_ocr: bool = True) -> Models:
 
     refs: dict[str, tuple[tuple[str, str], ...]] = {}
     missing: dict[str, str] = {}
+    codes: dict[str, str] = {}
     probe_frame = np.zeros((1, 64, 64, 3), np.uint8)
     loaded: dict[str, Any] = {}
     # the detector runs one frame at a time, where a second thread costs twice the CPU
@@ -267,6 +274,7 @@ def models_from_registry(registry: Any, with_ocr: bool = True) -> Models:
             call(probe_frame)  # loads and warms the session once, before any real video
         except ModelError as exc:
             missing[role] = str(exc)  # its checks say `unavailable`; require_models refuses
+            codes[role] = missing_reason(exc, role)
             continue
         loaded[role] = model
         refs[role] = tuple(sorted(set(reg.models_used()) - before))
@@ -279,10 +287,13 @@ def models_from_registry(registry: Any, with_ocr: bool = True) -> Models:
             ocr = reader
         except Exception as exc:  # noqa: BLE001  (ImportError, missing model files, a broken wheel)
             missing["ocr"] = f"{type(exc).__name__}: {exc}"
+            codes["ocr"] = missing_reason(exc, "ocr")
             refs.pop("ocr", None)
     else:
         missing["ocr"] = "OCR not wired (with_ocr=False)"
+        codes["ocr"] = "not_loaded"
     return Models(
         occupancy=loaded.get("occupancy"), counter=loaded.get("counter"), ocr=ocr,
         detector=loaded.get("detector"), refs=refs, missing=missing,
+        missing_codes=codes,
     )

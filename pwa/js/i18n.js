@@ -93,6 +93,8 @@ function named(kind, value) {
   if (kind === 'phase' && known(`phase.${value}`)) return t(`phase.${value}`);
   if (kind === 'verdict' && known(`verdict.${value}`)) return t(`verdict.${value}`);
   if (kind === 'model' && known(`model.${value}`)) return t(`model.${value}`);
+  // why a model is absent (model_unavailable): a code; the server's English text stays in the detail
+  if (kind === 'reason' && known(`model_reason.${value}`)) return t(`model_reason.${value}`);
   if (kind === 'status' && known(`inspection_status.${value}`)) return t(`inspection_status.${value}`);
   if (kind === 'unmet' && known(`gate.${value}`)) return t(`gate.${value}`);
   return value;

@@ -32,7 +32,7 @@ async def test_verdicts_speak_the_readers_language(context: Any, server: Any, to
     unloading = await add_validated_recording(db, insp, "unloading", "unavailable", checks=_checks(
         "unloading", "completeness", verdict="unavailable", code="model_unavailable",
         detail="bay occupancy model unavailable (gone): not judged",
-        params={"model": "occupancy", "reason": "no model 'bay_occupancy'"}))
+        params={"model": "occupancy", "reason": "model_sha256_mismatch"}))
     recount = await add_validated_recording(db, insp, "recount", "fail", checks=_checks(
         "recount", "duration", verdict="fail", code="too_short", detail="8.0 s recorded, 20.0 s required",
         params={"recorded_s": 8.0, "required_s": 20.0}))
@@ -95,6 +95,16 @@ async def test_verdicts_speak_the_readers_language(context: Any, server: Any, to
     await page.wait_for_selector("#report-summary[data-verdict='unavailable']")
     finding = await page.inner_text(".report-check[data-check='completeness'] .finding")
     assert "модель заполненности кузова" in finding, finding
+    # the reason is a code, told in the reader's language: no English server text
+    assert "контрольной суммой" in finding and not re.search("[a-z]", finding, re.IGNORECASE), finding
+    await page.click("[data-lang='kk']")
+    await wait_js(page, "document.querySelector(\".report-check[data-check='completeness'] .finding\")"
+                        "?.textContent.includes('бақылау сомасына')")
+    finding_kk = await page.inner_text(".report-check[data-check='completeness'] .finding")
+    assert not re.search("[a-z]", finding_kk, re.IGNORECASE), finding_kk
+    await page.click("[data-lang='ru']")
+    await wait_js(page, "document.querySelector(\".report-check[data-check='completeness'] .finding\")"
+                        "?.textContent.includes('контрольной')")
     await page.click("#revalidate summary")
     await page.fill("#revalidate-form-reason", "модель восстановлена администратором")
     await page.click("#revalidate-form-submit")

@@ -182,10 +182,13 @@ def test_recount_with_the_shipped_counter() -> None:
 
 
 def test_missing_occupancy_model_makes_completeness_unavailable() -> None:
-    r = run("unloading.mp4", Models(missing={"occupancy": "no model 'bay_occupancy'"}))
+    r = run("unloading.mp4", Models(missing={"occupancy": "no model 'bay_occupancy'"},
+                                    missing_codes={"occupancy": "model_missing"}))
     c = r.check("completeness")
     assert c is not None and c.verdict == "unavailable" and c.code == "model_unavailable"
-    assert c.params == {"model": "occupancy", "reason": "no model 'bay_occupancy'"}
+    # screens translate the reason's code; the English text is kept for logs in the detail
+    assert c.params == {"model": "occupancy", "reason": "model_missing"}
+    assert "no model 'bay_occupancy'" in c.detail
     assert r.verdict == "unavailable"  # never a quiet warn that the gate would take
 
 
