@@ -69,12 +69,14 @@ async def _send_problem(
         "code": code, "request_id": request_id,
     }
     payload = json.dumps(body).encode()
-    await send({
+    start: Any = {
         "type": "http.response.start", "status": status,
         "headers": [(b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(payload)).encode())],
-    })
-    await send({"type": "http.response.body", "body": payload})
+    }
+    await send(start)
+    end: Any = {"type": "http.response.body", "body": payload}
+    await send(end)
 
 
 def with_edge(app: Any) -> Any:

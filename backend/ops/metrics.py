@@ -55,7 +55,7 @@ PROMETHEUS = PrometheusConfig(
 _PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "via")
 
 
-def metrics_access(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+def metrics_access(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     client = connection.client.host if connection.client else ""
     # A proxy on the same machine connects from loopback too: a request it forwarded (it says
     # so in its headers) came from elsewhere and is not a loopback scrape.

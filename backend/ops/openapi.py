@@ -102,7 +102,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def operation_id(handler: HTTPRouteHandler, method: Method, _: list[Any]) -> str:
+def operation_id(handler: HTTPRouteHandler, method: Method, _path: list[Any]) -> str:
     """`<resource>_<handler>` (`declaration_release`, `upload_patch_upload`); the method is
     added only when one handler serves several."""
     # Controllers become Routers when registered; the function remembers its class.
