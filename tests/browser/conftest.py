@@ -47,20 +47,24 @@ def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def chromium_args(fake_camera: Path) -> list[str]:
+    """Headless Debian Chromium as root with the fake camera; no background network calls."""
+    return [
+        "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={fake_camera}",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+    ]
+
+
 @pytest_asyncio.fixture(scope="session")
 async def browser(fake_camera: Path) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={fake_camera}",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-            ],
+            executable_path=str(CHROMIUM), args=chromium_args(fake_camera)
         )
         yield chromium
         await chromium.close()

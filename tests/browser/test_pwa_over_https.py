@@ -25,6 +25,7 @@ from tests.browser.conftest import (
     ALAKOL_GPS,
     CHROMIUM,
     LANDSCAPE,
+    chromium_args,
     make_scene,
     record_phase,
     sign_in,
@@ -72,14 +73,7 @@ async def https_browser(proxy: tuple[Proxy, str], fake_camera: Path) -> AsyncIte
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={fake_camera}",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-                f"--ignore-certificate-errors-spki-list={spki}",
-            ],
+            args=[*chromium_args(fake_camera), f"--ignore-certificate-errors-spki-list={spki}"],
         )
         try:
             yield chromium
