@@ -32,6 +32,7 @@ from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.idk.scanner_routes import IdkScannerController
 from backend.inspections.routes import InspectionController
+from backend.integration.routes import ChangeController
 from backend.ops.edge import with_edge
 from backend.ops.forwarded import with_forwarded
 from backend.ops.health import HealthController
@@ -74,6 +75,7 @@ API_CONTROLLERS = [
     EvidenceController,
     ExportController,
     CheckAttestationController,
+    ChangeController,
 ]
 
 

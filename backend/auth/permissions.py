@@ -67,6 +67,8 @@ ACTIONS: dict[str, frozenset[str]] = {
         "idk.link": ("idk_operator",),  # link or unlink a scan and a declaration
         "idk.scanner.read": ("admin", "post_head", "auditor"),  # a scanner's calibration
         "idk.scanner.set": ("admin",),
+        # the declaration system: the outbox's change feed
+        "changes.read": ("integration", "auditor", "admin"),
         # oversight
         "audit.read": ("auditor", "admin"),
         "review.sample": ("auditor", "admin"),

@@ -428,6 +428,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
         {"post_head", "auditor", "admin"}, _scanner),
     ("PUT", "/api/idk/scanners/{scanner_id:str}"): rule(
         {"admin"}, fixed("/api/idk/scanners/SWEEP-SCANNER", json=SCANNER_IN)),
+    ("GET", "/api/changes"): rule({"integration", "auditor", "admin"}, fixed("/api/changes")),
     ("GET", "/api/users"): rule(AUDIT, fixed("/api/users"),
                                 note="auditors read every account; only admins change them"),
     ("POST", "/api/users"): rule(ADMIN, _create_user, ok=(201,)),
@@ -453,6 +454,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
 # What the declaration system's machine account may do (DESIGN.md: creates and reads
 # declarations, reads release decisions), besides ending its session.
 INTEGRATION_MAY = {
+    ("GET", "/api/changes"),  # the outbox's change feed
     ("POST", "/api/declarations"),
     ("GET", "/api/declarations"),
     ("GET", "/api/declarations/{declaration_id:str}"),
