@@ -428,6 +428,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         {"post_head", "auditor", "admin"}, _scanner),
     ("PUT", "/api/idk/scanners/{scanner_id:str}"): rule(
         {"admin"}, fixed("/api/idk/scanners/SWEEP-SCANNER", json=SCANNER_IN)),
+    ("GET", "/api/idk/scans/export"): rule(
+        {"idk_operator", "post_head", "auditor", "admin"}, fixed("/api/idk/scans/export")),
     ("GET", "/api/changes"): rule({"integration", "auditor", "admin"}, fixed("/api/changes")),
     ("GET", "/api/users"): rule(AUDIT, fixed("/api/users"),
                                 note="auditors read every account; only admins change them"),
@@ -710,6 +712,7 @@ CROSS = [
     CrossPost("post_head", "GET", "/api/declarations/awaiting?post_code={post}"),
     CrossPost("post_head", "GET", "/api/declarations/{decl}/evidence-package"),
     CrossPost("post_head", "GET", "/api/declarations/export?post_code={post}"),
+    CrossPost("idk_operator", "GET", "/api/idk/scans/export?post_code={post}"),
     CrossPost("post_head", "GET", "/api/search/declarations", want=200, listing="post_code"),
     CrossPost("post_head", "GET", "/api/search/declarations?post_code={post}", want=200,
               listing="post_code"),
