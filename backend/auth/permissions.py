@@ -67,6 +67,9 @@ ACTIONS: dict[str, frozenset[str]] = {
         "idk.link": ("idk_operator",),  # link or unlink a scan and a declaration
         "idk.scanner.read": ("admin", "post_head", "auditor"),  # a scanner's calibration
         "idk.scanner.set": ("admin",),
+        # pre-arrival consists from the railway
+        "rail.consist.submit": ("integration", "admin"),
+        "rail.consist.read": ("idk_operator", "post_head", "auditor", "integration", "admin"),
         "idk.export": ("idk_operator", "post_head", "auditor", "admin"),  # Table 1
         # the declaration system: the outbox's change feed
         "changes.read": ("integration", "auditor", "admin"),

@@ -315,6 +315,24 @@ async def _scanner(w: World, role: str) -> Call:
     return Call("/api/idk/scanners/SWEEP-SCANNER")
 
 
+def _consist_body() -> dict[str, Any]:
+    from tests.helpers import wagon
+    return {"train_number": f"SW{new_client_id()[:8]}", "station": "ALTYNKOL",
+            "expected_at": "2026-12-04T10:00:00Z",
+            "wagons": [{"position": 1, "wagon_number": wagon("5890011")}]}
+
+
+async def _submit_consist(w: World, role: str) -> Call:
+    return Call("/api/rail/consists", json=_consist_body())
+
+
+async def _consist(w: World, role: str) -> Call:
+    resp = await w.client.post("/api/rail/consists", headers=w.headers("admin"),
+                               json=_consist_body())
+    assert resp.status_code == 201, resp.text
+    return Call(f"/api/rail/consists/{resp.json()['id']}")
+
+
 # Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
@@ -428,6 +446,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
         {"post_head", "auditor", "admin"}, _scanner),
     ("PUT", "/api/idk/scanners/{scanner_id:str}"): rule(
         {"admin"}, fixed("/api/idk/scanners/SWEEP-SCANNER", json=SCANNER_IN)),
+    ("POST", "/api/rail/consists"): rule({"integration", "admin"}, _submit_consist, ok=(201,)),
+    ("GET", "/api/rail/consists/{consist_id:str}"): rule(
+        {"idk_operator", "post_head", "auditor", "integration", "admin"}, _consist),
     ("GET", "/api/idk/scans/export"): rule(
         {"idk_operator", "post_head", "auditor", "admin"}, fixed("/api/idk/scans/export")),
     ("GET", "/api/changes"): rule({"integration", "auditor", "admin"}, fixed("/api/changes")),
@@ -456,6 +477,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
 # What the declaration system's machine account may do (DESIGN.md: creates and reads
 # declarations, reads release decisions), besides ending its session.
 INTEGRATION_MAY = {
+    ("POST", "/api/rail/consists"),  # the railway's pre-arrival consists
+    ("GET", "/api/rail/consists/{consist_id:str}"),
     ("GET", "/api/changes"),  # the outbox's change feed
     ("POST", "/api/declarations"),
     ("GET", "/api/declarations"),
