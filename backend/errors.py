@@ -314,3 +314,10 @@ class TooManySubscriptions(Conflict):
 
 class DayNotOver(Conflict):
     code, title = "day_not_over", "A day is sampled once it is over"
+
+
+# -- Portal reads (RFID, number cameras) ---------------------------------------------------
+
+
+class InvalidPortalRead(Problem):
+    status, code, title = 422, "invalid_portal_read", "The portal read is not valid"
