@@ -1,0 +1,1 @@
+"""Pre-arrival consists from the railway and their alignment with the IDK scans of a train."""
