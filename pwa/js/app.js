@@ -19,6 +19,7 @@ import * as alertsView from './views/alerts.js';
 import * as auditView from './views/audit.js';
 import * as boardView from './views/board.js';
 import * as confirmView from './views/confirm.js';
+import * as consistView from './views/consist.js';
 import * as declarationView from './views/declaration.js';
 import * as decisionsView from './views/decisions.js';
 import * as devicesView from './views/devices.js';
@@ -56,6 +57,7 @@ const ROUTES = [
   { pattern: /^#\/audit(\?.*)?$/, view: auditView, roles: ['auditor', 'admin'] },
   { pattern: /^#\/idk(\?.*)?$/, view: idkQueueView, roles: ['idk_operator'] },
   { pattern: /^#\/idk\/([^/?]+)$/, view: idkScanView, roles: ['idk_operator', ...WATCHERS], params: ['id'] },
+  { pattern: /^#\/rail\/consists\/([^/?]+)$/, view: consistView, roles: ['idk_operator', ...WATCHERS], params: ['id'] },
   { pattern: /^#\/alerts$/, view: alertsView, roles: DESK },
   { pattern: /^#\/devices$/, view: devicesView, roles: ['post_head', 'admin'] },
   { pattern: /^#\/settings$/, view: settingsView, roles: DESK },

@@ -42,6 +42,7 @@ export const SHELL = [
   '/js/views/board.js',
   '/js/views/common.js',
   '/js/views/confirm.js',
+  '/js/views/consist.js',
   '/js/views/decisions.js',
   '/js/views/declaration.js',
   '/js/views/devices.js',
