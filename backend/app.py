@@ -31,6 +31,7 @@ from backend.evidence.routes import EvidenceController
 from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.idk.scanner_routes import IdkScannerController
+from backend.portal.routes import PortalReadController
 from backend.rail.routes import RailConsistController
 from backend.idk.table1_routes import IdkTable1Controller
 from backend.inspections.routes import InspectionController
@@ -63,6 +64,7 @@ API_CONTROLLERS = [
     DeclarationController,
     IdkScanController,
     IdkScannerController,
+    PortalReadController,
     IdkTable1Controller,
     InspectionController,
     InspectionRecordingsController,

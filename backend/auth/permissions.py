@@ -67,6 +67,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         "idk.link": ("idk_operator",),  # link or unlink a scan and a declaration
         "idk.scanner.read": ("admin", "post_head", "auditor"),  # a scanner's calibration
         "idk.scanner.set": ("admin",),
+        "idk.portal_read.send": ("idk_operator", "admin"),  # the scanner's RFID / camera reads
         # pre-arrival consists from the railway
         "rail.consist.submit": ("integration", "admin"),
         "rail.consist.read": ("idk_operator", "post_head", "auditor", "integration", "admin"),

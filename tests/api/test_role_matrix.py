@@ -333,6 +333,18 @@ async def _consist(w: World, role: str) -> Call:
     return Call(f"/api/rail/consists/{resp.json()['id']}")
 
 
+async def _portal_read(w: World, role: str) -> Call:
+    body = {"scanner": "Nuctech MB1215DE", "reader_id": f"SWEEP-RFID-{role}",
+            "read_at": "2026-11-22T10:15:04+06:00", "source": "rfid", "wagon_number": "58123456"}
+    if role != "idk_operator":
+        body["post_code"] = "ALTYNKOL"  # an admin names the post
+    return Call("/api/idk/portal-reads", json=body)
+
+
+async def _scan_numbers(w: World, role: str) -> Call:
+    return Call("/api/idk/portal-reads", params={"scan_id": w.scan["ALTYNKOL"]})
+
+
 # Every route of the app, and who may call it. Keys are Litestar's paths, as the app lists them.
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): rule(ALL, _login, public=True),
@@ -446,6 +458,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
         {"post_head", "auditor", "admin"}, _scanner),
     ("PUT", "/api/idk/scanners/{scanner_id:str}"): rule(
         {"admin"}, fixed("/api/idk/scanners/SWEEP-SCANNER", json=SCANNER_IN)),
+    ("POST", "/api/idk/portal-reads"): rule({"idk_operator", "admin"}, _portal_read, ok=(201,)),
+    ("GET", "/api/idk/portal-reads"): rule(
+        IDK_READERS, _scan_numbers),
     ("POST", "/api/rail/consists"): rule({"integration", "admin"}, _submit_consist, ok=(201,)),
     ("GET", "/api/rail/consists/{consist_id:str}"): rule(
         {"idk_operator", "post_head", "auditor", "integration", "admin"}, _consist),
