@@ -92,3 +92,25 @@ READS_OF_SCAN = f"SELECT {COLUMNS} FROM portal_reads WHERE scan_id = $1 ORDER BY
 
 async def reads_of_scan(conn: asyncpg.Connection, scan_id: str) -> list[PortalReadOut]:
     return [_out(r) for r in await conn.fetch(READS_OF_SCAN, scan_id)]
+
+
+SCAN_FOR_BINDING = "SELECT id, post_code, scanner, scanned_at FROM idk_scans WHERE id = $1"
+
+
+async def scan_for_binding(conn: asyncpg.Connection, scan_id: str) -> Any:
+    return await conn.fetchrow(SCAN_FOR_BINDING, scan_id)
+
+
+UNBOUND_NEAR = f"""
+SELECT {COLUMNS} FROM portal_reads
+WHERE post_code = $1 AND scanner = $2 AND scan_id IS NULL
+  AND read_at BETWEEN $3::timestamptz - make_interval(secs => $4::float8)
+                  AND $3::timestamptz + make_interval(secs => $4::float8)
+ORDER BY read_at, id
+FOR UPDATE
+"""
+
+
+async def unbound_reads_near(conn: asyncpg.Connection, post_code: str, scanner: str,
+                             at: datetime, window_s: float) -> list[PortalReadOut]:
+    return [_out(r) for r in await conn.fetch(UNBOUND_NEAR, post_code, scanner, at, window_s)]

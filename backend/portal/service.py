@@ -112,14 +112,43 @@ async def record_read(conn: asyncpg.Connection, actor: Actor,
         if scan is None:
             return read, created  # no scan yet: the read stays unbound, kept as sent
         await repo.bind(conn, read.id, str(scan["id"]))
-        if kind == "wagon" and valid:
-            await repo.fill_wagon(conn, str(scan["id"]), number, data.source)
-        scan = await repo.scan(conn, str(scan["id"]))  # as filled
-        reads = await repo.reads_of_scan(conn, str(scan["id"]))
-        if _disagrees(scan, reads):
-            await _alert_disagreement(conn, scan, post_code, reads)
+        reads = await _settle(conn, str(scan["id"]), post_code)
         bound = next(r for r in reads if r.id == read.id)
     return bound, created
+
+
+async def _settle(conn: asyncpg.Connection, scan_id: str, post_code: str) -> list[PortalReadOut]:
+    """Fill the scan's missing wagon number from its valid wagon reads (RFID before camera,
+    then the most confident) and alert if the numbers disagree; returns the scan's reads."""
+    reads = await repo.reads_of_scan(conn, scan_id)
+    wagons = sorted((r for r in reads if r.kind == "wagon" and r.number_valid),
+                    key=lambda r: (r.source != "rfid", -(r.confidence or 0.0), r.read_at))
+    if wagons:
+        await repo.fill_wagon(conn, scan_id, wagons[0].number, wagons[0].source)
+    scan = await repo.scan(conn, scan_id)  # as filled
+    if _disagrees(scan, reads):
+        await _alert_disagreement(conn, scan, post_code, reads)
+    return reads
+
+
+async def bind_waiting_reads(conn: asyncpg.Connection, scan_id: str) -> int:
+    """A scan registered after its portal reads arrived: bind the unbound reads of its scanner
+    for which it is the nearest scan in the window, then fill and cross-check as for a new
+    read. Call inside the transaction that registers the scan; returns how many bound."""
+    scan = await repo.scan_for_binding(conn, scan_id)
+    if scan is None:
+        return 0
+    bound = 0
+    for read in await repo.unbound_reads_near(conn, scan["post_code"], scan["scanner"],
+                                              scan["scanned_at"], BIND_WINDOW_S):
+        nearest = await repo.nearest_scan(conn, scan["post_code"], scan["scanner"],
+                                          read.read_at, BIND_WINDOW_S)
+        if nearest is not None and str(nearest["id"]) == scan_id:
+            await repo.bind(conn, read.id, scan_id)
+            bound += 1
+    if bound:
+        await _settle(conn, scan_id, scan["post_code"])
+    return bound
 
 
 async def scan_numbers(conn: asyncpg.Connection, actor: Actor, scan_id: str) -> ScanNumbers:

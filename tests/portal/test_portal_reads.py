@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from backend.portal.service import bind_waiting_reads
 from contract.numbers import wagon_check_digit
 from tests.idk.test_idk_scans import SCANNED_AT, uploaded
 
@@ -132,6 +133,27 @@ async def test_who_may_send_and_read(client, auth) -> None:  # type: ignore[no-u
     assert (await numbers(client, auth, scan["id"], "head.altynkol")).status_code == 200
     other = await numbers(client, auth, scan["id"], "head.alakol")
     assert other.status_code == 404 and other.json()["code"] == "not_found"
+
+
+async def test_reads_sent_before_the_scan_bind_when_it_is_registered(client, auth, db) -> None:  # type: ignore[no-untyped-def]
+    number, other = wagon(), wagon()
+    camera = await send(client, auth, read("camera", seconds=-3, wagon_number=other,
+                                           confidence=0.99))
+    rfid = await send(client, auth, read(seconds=-2, wagon_number=number, confidence=0.6))
+    far = await send(client, auth, read(seconds=-300, wagon_number=wagon()))
+    assert all(r.json()["scan_id"] is None for r in (camera, rfid, far))
+    scan = await uploaded(client, await auth("idk.altynkol"), wagon_number=None)
+    async with db.transaction():
+        assert await bind_waiting_reads(db, scan["id"]) == 2
+    shown = (await numbers(client, auth, scan["id"])).json()
+    # RFID before the camera, however confident the camera was
+    assert shown["wagon_number"] == number and shown["wagon_number_source"] == "rfid"
+    assert {r["id"] for r in shown["reads"]} == {camera.json()["id"], rfid.json()["id"]}
+    assert shown["disagreement"] is True and len(await disagreement_alerts(db, scan["id"])) == 1
+    async with db.transaction():
+        assert await bind_waiting_reads(db, scan["id"]) == 0  # nothing bound twice
+    assert await db.fetchval("SELECT scan_id FROM portal_reads WHERE id = $1",
+                             far.json()["id"]) is None
 
 
 @pytest.mark.parametrize(("over", "code"), [
