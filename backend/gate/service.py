@@ -32,6 +32,7 @@ from backend.errors import (
 from backend.gate import repo
 from backend.gate.conditions import CONDITIONS, OVERRIDABLE
 from backend.gate.facts import load_facts
+from backend.integration.outbox import emit
 
 MIN_OVERRIDE_REASON = 20
 
@@ -84,6 +85,11 @@ async def release(
                 payload={"override": override, "override_reason": reason if override else None,
                          "comment": data.comment, "unmet": unmet, "gate": as_builtins(gate)},
             )
+            await emit(conn, "declaration.released", {
+                "declaration_id": declaration_id, "post_code": row["post_code"],
+                "official": {"id": actor.id, "name": actor.name}, "override": override,
+                "released_at": decided_at,
+            })
             if override:
                 await raise_alert(
                     conn, kind="release_override", post_code=row["post_code"],
@@ -149,6 +155,11 @@ async def refuse(
             conn, actor_id=actor.id, action="declaration.refused", object_type="declaration",
             object_id=declaration_id, payload={"reason": reason, "gate": as_builtins(gate)},
         )
+        await emit(conn, "declaration.refused", {
+            "declaration_id": declaration_id, "post_code": row["post_code"],
+            "official": {"id": actor.id, "name": actor.name}, "reason": reason,
+            "refused_at": decided_at,
+        })
     return RefusalResult(
         refused_by=UserRef(id=actor.id, name=actor.name), refused_at=decided_at, reason=reason
     )

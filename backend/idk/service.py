@@ -39,6 +39,7 @@ from backend.idk.schemas import (
     VerdictIn,
 )
 from backend.inspections.service import require_inspection
+from backend.integration.outbox import emit
 from backend.storage.base import ObjectExists, ObjectStore
 
 log = logging.getLogger("dosmotr.idk")
@@ -282,6 +283,11 @@ async def give_verdict(
             payload={"verdict": data.verdict, "risk_areas": data.risk_areas,
                      "linked_declaration_ids": declaration_ids},
         )
+        await emit(conn, "idk.verdict", {
+            "scan_id": scan_id, "image_id": row["image_id"], "post_code": row["post_code"],
+            "verdict": data.verdict, "risk_areas": len(data.risk_areas),
+            "operator": {"id": actor.id, "name": actor.name}, "verdict_at": verdict_at,
+            "declaration_ids": declaration_ids})
         if stored is not None:
             await conclusion_service.record(conn, scan_id, stored, actor.id, verdict_at)
         if data.verdict == "suspicion":

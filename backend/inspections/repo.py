@@ -112,7 +112,7 @@ async def all_recordings(conn: asyncpg.Connection, inspection_id: str) -> list[A
 
 
 LOCK_DECLARATION_REASONS = (
-    "SELECT status, inspection_reasons FROM declarations WHERE id = $1 FOR UPDATE"
+    "SELECT status, inspection_reasons, corridor FROM declarations WHERE id = $1 FOR UPDATE"
 )
 
 

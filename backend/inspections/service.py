@@ -15,9 +15,13 @@ from backend.declarations import repo as declarations_repo
 from backend.errors import Forbidden, InvalidState, NoInspectorOnShift, NotFound
 from backend.inspections import repo
 from backend.inspections.assignment import draw_inspector
+from backend.integration.outbox import emit
 
 # Reasons that also turn the corridor red: nobody may route such goods through green.
 RED_REASONS = frozenset({"red_corridor", "idk_suspicion"})
+# How the declaration system is told why a corridor changed (declaration.corridor_changed).
+CORRIDOR_REASONS = {"idk_suspicion": "idk_suspicion", "idk_model_disagreement": "model_disagreement",
+                    "ordered": "head_order"}
 
 async def require_inspection(
     conn: asyncpg.Connection, declaration_id: str, reason: str, actor_id: str | None
@@ -52,6 +56,11 @@ async def require_inspection(
             object_type="declaration", object_id=declaration_id,
             payload={"reason": reason, "corridor": row["corridor"]},
         )
+    if row["corridor"] != before["corridor"]:
+        await emit(conn, "declaration.corridor_changed", {
+            "declaration_id": declaration_id, "number": row["number"], "post_code": row["post_code"],
+            "old": before["corridor"], "new": row["corridor"],
+            "reason": CORRIDOR_REASONS.get(reason, reason)})
     existing = await repo.by_declaration(conn, declaration_id)
     if existing is not None:
         if reason not in existing["reasons"]:
@@ -61,6 +70,9 @@ async def require_inspection(
     inspector_id = await draw_inspector(conn, post_code)
     inspection_id = await repo.insert(conn, declaration_id, post_code, inspector_id, [reason], actor_id)
     assert inspection_id is not None
+    await emit(conn, "inspection.ordered", {
+        "inspection_id": str(inspection_id), "declaration_id": declaration_id,
+        "number": row["number"], "post_code": post_code, "reason": reason})
     if inspector_id is not None:
         await repo.record_assignment(conn, inspection_id, inspector_id, actor_id, "random draw")
     else:
@@ -154,6 +166,9 @@ async def finish(conn: asyncpg.Connection, actor: Actor, inspection_id: str) -> 
             conn, actor_id=actor.id, action="inspection.finished", object_type="inspection",
             object_id=inspection_id, payload={},
         )
+        await emit(conn, "inspection.finished", {
+            "inspection_id": inspection_id, "declaration_id": str(row["declaration_id"]),
+            "post_code": row["post_code"], "inspector": {"id": actor.id, "name": actor.name}})
 
 
 async def reassign(conn: asyncpg.Connection, actor: Actor, inspection_id: str, reason: str) -> str:

@@ -2,9 +2,8 @@
 
 Nothing is sent for a change that rolls back, and nothing is lost when a process dies after
 the commit: deliveries and the change feed read `outbox_events`, never the change itself.
-Writers take one transaction-scoped advisory lock before inserting, so `seq` grows in commit
-order; the price is that event-writing transactions commit one at a time, which is small next
-to the human-paced changes that raise events (a release, a verdict, an ordered inspection).
+An event gets its `seq` (the feed's cursor) at commit, in commit order (migration 0013), so
+until then it is invisible to the feed as well as to other transactions.
 """
 
 from __future__ import annotations
@@ -24,9 +23,6 @@ EVENT_TYPES = frozenset({
     "idk.verdict",
 })
 
-# An arbitrary, fixed key shared by every writer of the outbox (see the module docstring).
-OUTBOX_LOCK_KEY = 0x0D05_0B0C
-
 MAX_FEED_LIMIT = 500
 
 
@@ -40,26 +36,22 @@ class ChangeEvent(msgspec.Struct, frozen=True):
     data: dict[str, Any]
 
 
-INSERT_EVENT = """
-INSERT INTO outbox_events (type, data) VALUES ($1, $2) RETURNING seq, id::text
-"""
+INSERT_EVENT = "INSERT INTO outbox_events (type, data) VALUES ($1, $2) RETURNING id::text"
 
 
-async def emit(conn: asyncpg.Connection, type: str, data: dict[str, Any]) -> tuple[int, str]:
-    """Write one event in the caller's transaction; its (seq, id). Must run in a transaction."""
+async def emit(conn: asyncpg.Connection, type: str, data: dict[str, Any]) -> str:
+    """Write one event in the caller's transaction; its id. Must run in a transaction."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     if not conn.is_in_transaction():
         raise RuntimeError("emit() belongs in the transaction of the change it reports")
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", OUTBOX_LOCK_KEY)
-    row = await conn.fetchrow(INSERT_EVENT, type, msgspec.to_builtins(data))
-    assert row is not None
-    return row["seq"], row["id"]
+    event_id: str = await conn.fetchval(INSERT_EVENT, type, msgspec.to_builtins(data))
+    return event_id
 
 
 EVENTS_AFTER = """
 SELECT seq, id::text AS id, type, occurred_at, data
-FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2
+FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2  -- NULL seq: not committed yet
 """
 
 

@@ -3,7 +3,6 @@ order, resumable from any cursor."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
@@ -15,16 +14,23 @@ from backend.integration.outbox import emit
 FEED = "/api/changes"
 
 
+async def _seq(db: asyncpg.Connection, event_id: str) -> int:
+    seq: int = await db.fetchval("SELECT seq FROM outbox_events WHERE id = $1::uuid", event_id)
+    return seq
+
+
 async def _emit_committed(db: asyncpg.Connection, type: str, data: dict[str, Any]) -> int:
     async with db.transaction():
-        seq, _ = await emit(db, type, data)
-    return seq
+        event_id = await emit(db, type, data)
+    return await _seq(db, event_id)
 
 
 async def test_an_event_of_a_committed_change_reaches_the_feed(client, db, auth) -> None:
     async with db.transaction():
-        seq, event_id = await emit(db, "declaration.corridor_changed", {
+        event_id = await emit(db, "declaration.corridor_changed", {
             "declaration_id": "d-1", "old": "green", "new": "red", "reason": "idk_suspicion"})
+        assert await _seq(db, event_id) is None  # numbered at commit
+    seq = await _seq(db, event_id)
     resp = await client.get(FEED, headers=await auth("keden"))
     assert resp.status_code == 200, resp.text
     page = resp.json()
@@ -76,34 +82,33 @@ async def test_the_feed_pages_and_resumes_from_its_cursor(client, db, auth) -> N
     assert [e["seq"] for e in later["events"]] == [new]
 
 
-async def test_a_later_commit_never_hides_behind_a_read_cursor(db_url, db) -> None:
-    """The second writer waits for the first one's commit, so a reader that saw seq N never
-    misses an event with a smaller seq committed after its read."""
+async def test_the_feed_is_in_commit_order_not_in_write_order(client, db_url, db, auth) -> None:
+    """An event written first but committed last comes last: a reader whose cursor passed the
+    earlier commit still gets it."""
     other = await connect(db_url)
     try:
-        first = db.transaction()
-        await first.start()
-        seq_a, _ = await emit(db, "idk.verdict", {"scan": "a"})
-
-        async def second() -> int:
-            async with other.transaction():
-                seq, _ = await emit(other, "idk.verdict", {"scan": "b"})
-            return seq
-
-        task = asyncio.create_task(second())
-        for _ in range(200):  # until the second writer is seen waiting on the outbox lock
-            waiting = await db.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-            if waiting:
-                break
-            await asyncio.sleep(0.02)
-        assert waiting == 1 and not task.done()
-        await first.commit()
-        seq_b = await task
-        assert seq_a < seq_b
+        slow = db.transaction()
+        await slow.start()
+        slow_id = await emit(db, "idk.verdict", {"scan": "written first"})
+        async with other.transaction():
+            quick_id = await emit(other, "idk.verdict", {"scan": "committed first"})
+        headers = await auth("keden")
+        seen = (await client.get(FEED, headers=headers)).json()
+        assert [e["id"] for e in seen["events"]] == [quick_id]
+        await slow.commit()
+        later = (await client.get(FEED, params={"after": seen["next_after"]},
+                                  headers=headers)).json()
+        assert [e["id"] for e in later["events"]] == [slow_id]
+        assert later["events"][0]["seq"] > seen["next_after"]
     finally:
         await other.close()
+
+
+async def test_one_transactions_events_keep_their_order(db) -> None:
+    async with db.transaction():
+        ids = [await emit(db, "inspection.ordered", {"n": n}) for n in range(3)]
+    seqs = [await _seq(db, i) for i in ids]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
 
 
 async def test_events_are_history(db) -> None:
