@@ -84,6 +84,7 @@ class IdkAssessor:
                 log.warning("scan %s vanished; job dropped", scan_id)
                 return None
             rows = await assist_repo.declared_for_scan(conn, scan_id)
+            goods = await assessment.goods_for_scan(conn, scan, rows)
             calibration = await calibration_for_scan(conn, scan["scanner"], scan["post_code"])
         loaded = await asyncio.to_thread(self.model.load)
         ref = ModelRef(loaded.name, loaded.sha256)
@@ -94,7 +95,6 @@ class IdkAssessor:
             anomalies, figures = previous.anomalies, previous.image
         else:  # a new model or a new calibration reads the image again
             anomalies, figures = await self._image_opinion(scan, calibration)
-        goods = assessment.declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
         judged = assessment.judge(ref, anomalies, figures, goods, self.model.thresholds,
                                   datetime.now(UTC))
         if previous is not None and _same(judged, previous):

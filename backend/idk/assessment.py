@@ -33,6 +33,7 @@ from backend.idk.schemas import (
     ModelRef,
 )
 from backend.inspections.service import require_inspection
+from backend.rail.goods import pre_arrival_lines
 
 DISAGREEMENT = "idk_model_disagreement"
 DISPLAY_EXPORT = "xray_display_export"
@@ -92,6 +93,20 @@ def declared_goods(rows: list[Any], wagon: str, containers: list[str]) -> Declar
             kinds.add(packaging_kind(str(line["packaging"])))
     return DeclaredGoods([str(d["id"]) for d in rows], round(gross, 1), round(places, 2),
                          sorted(kinds))
+
+
+async def goods_for_scan(conn: asyncpg.Connection, scan: Any, rows: list[Any]) -> DeclaredGoods | None:
+    """The linked declarations' goods; while none is linked, the railway's pre-arrival goods of
+    the scan's wagon (no declaration ids: nothing to send to inspection, the operator decides)."""
+    goods = declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
+    if goods is not None:
+        return goods
+    lines = await pre_arrival_lines(conn, str(scan["id"]))
+    if lines is None:
+        return None
+    return DeclaredGoods([], round(sum(float(x.get("gross_kg", 0)) for x in lines), 1),
+                         round(sum(float(x.get("places", 0)) for x in lines), 2),
+                         sorted({packaging_kind(str(x.get("packaging", ""))) for x in lines}))
 
 
 def _tonnes(kg: float) -> str:
@@ -281,7 +296,7 @@ async def store(
         rows = await assist_repo.declared_for_scan(conn, scan_id)
         if sorted(str(r["id"]) for r in rows) != sorted(assessment.declaration_ids):
             # the links changed while the model ran: judge against the ones that hold now
-            goods = declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
+            goods = await goods_for_scan(conn, scan, rows)
             assessment = judge(assessment.model, assessment.anomalies, assessment.image, goods,
                                assessment.thresholds, assessment.assessed_at)
         await _record(conn, scan, assessment, why, actor_id=None)
@@ -306,7 +321,7 @@ async def rejudge(
         return None
     previous = msgspec.convert(scan["assessment"], Assessment)
     rows = await assist_repo.declared_for_scan(conn, scan_id)
-    goods = declared_goods(rows, scan["wagon_number"], list(scan["container_numbers"]))
+    goods = await goods_for_scan(conn, scan, rows)
     judged = judge(previous.model, previous.anomalies, previous.image, goods,
                    previous.thresholds, now)
     if _same(judged, previous):

@@ -60,6 +60,10 @@ def _increasing(positions: list[int], index_of: dict[int, int]) -> set[int]:
     """The largest set of positions whose scan indexes rise in step (the rest are out of order)."""
     best: list[list[int]] = []
     for pos in positions:
-        chains = [c for c in best if index_of[c[-1]] < index_of[pos]]
-        best.append([*max(chains, key=len, default=[]), pos])
-    return set(max(best, key=len, default=[]))
+        before: list[int] = []
+        for chain in best:
+            if index_of[chain[-1]] < index_of[pos] and len(chain) > len(before):
+                before = chain
+        best.append([*before, pos])
+    longest: list[int] = max(best, key=len) if best else []
+    return set(longest)

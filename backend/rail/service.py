@@ -6,7 +6,7 @@ once per consist and wagon, from the first read that sees the train being scanne
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,12 +16,14 @@ from backend.alerts.service import raise_alert
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import AlreadyExists, InvalidPost, InvalidRequest, InvalidWagonNumber, NotFound
+from backend.idk.assessment import rejudge
 from backend.idk.rail import ADD_OPERATORS
 from backend.rail import repo
 from backend.rail.alignment import align
 from backend.rail.schemas import ConsistIn, ConsistOut, GoodsIn, ScanRef, WagonOut
 from contract.numbers import WAGON_FORMAT, is_valid_wagon, normalise
 
+PRE_ARRIVAL = "pre_arrival"  # why an assessment version was made
 CONSIST_WAGON_MISSING = "consist_wagon_missing"
 CONSIST_SCAN_UNEXPECTED = "consist_scan_unexpected"
 
@@ -70,6 +72,12 @@ async def submit(conn: asyncpg.Connection, actor: Actor, data: ConsistIn) -> tup
                                object_type="rail_consist", object_id=consist_id,
                                payload={"train_number": data.train_number, "date": day.isoformat(),
                                         "wagons": len(data.wagons), "sha256": sha})
+            # scans of the train already assessed are judged against the pre-arrival goods
+            # (a no-op for those a declaration already covers)
+            now = datetime.now(UTC)
+            for scan in await repo.train_scans(conn, data.station, data.train_number,
+                                               data.expected_at):
+                await rejudge(conn, scan["id"], PRE_ARRIVAL, actor.id, now)
     return await read(conn, actor, consist_id), created
 
 
