@@ -38,6 +38,23 @@ WHERE post_code = $1 AND composition_number = $2
 ORDER BY scanned_at, id
 """
 
+# The declarations a wagon of the consist belongs to: open ones at the post naming the wagon,
+# and those linked to the wagon's scan (whatever their state).
+WAGON_DECLARATIONS = """
+SELECT u.number, d.id FROM transport_units u JOIN declarations d ON d.id = u.declaration_id
+WHERE u.kind = 'wagon' AND u.number = ANY($2::text[]) AND d.post_code = $1
+  AND d.status IN ('registered', 'inspection')
+UNION
+SELECT s.wagon_number, l.declaration_id FROM scan_links l JOIN idk_scans s ON s.id = l.scan_id
+WHERE l.scan_id = ANY($3::text[]) AND l.unlinked_at IS NULL
+ORDER BY 1, 2
+"""
+
+
+async def wagon_declarations(conn: asyncpg.Connection, post: str, numbers: list[str],
+                             scan_ids: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(WAGON_DECLARATIONS, post, numbers, scan_ids)
+
 
 async def rail_post(conn: asyncpg.Connection, code: str) -> bool | None:
     return await conn.fetchval(RAIL_POST, code)  # type: ignore[no-any-return]

@@ -55,6 +55,7 @@ class WagonOut(msgspec.Struct, frozen=True):
     goods: list[GoodsIn]
     state: WagonState
     scan: ScanRef | None
+    declaration_ids: list[str]  # open declarations naming the wagon, and its scan's links
 
 
 class ConsistOut(msgspec.Struct, frozen=True):

@@ -95,13 +95,23 @@ async def read(conn: asyncpg.Connection, actor: Actor, consist_id: str) -> Consi
                                    head["expected_at"])
     result = align([(w["position"], w["wagon_number"]) for w in wagons],
                    [s["wagon_number"] for s in scans])
+    scan_of = {w["position"]: scans[i] for w in wagons
+               if (i := result.states[w["position"]][1]) is not None}
+    decls: dict[str, list[str]] = {}
+    for r in await repo.wagon_declarations(conn, head["post_code"],
+                                           [w["wagon_number"] for w in wagons],
+                                           [s["id"] for s in scan_of.values()]):
+        decls.setdefault(r["number"], []).append(r["id"])
     out = []
     for w in wagons:
         state, index = result.states[w["position"]]
+        scan = scan_of.get(w["position"])
+        linked = sorted({*decls.get(w["wagon_number"], []),
+                         *(decls.get(scan["wagon_number"], []) if scan else [])})
         out.append(WagonOut(
             w["position"], w["wagon_number"], list(w["container_numbers"]), w["consignor"],
             w["consignee"], msgspec.json.decode(w["goods"], type=list[GoodsIn]), state,  # type: ignore[arg-type]
-            _ref(scans[index]) if index is not None else None))
+            _ref(scans[index]) if index is not None else None, linked))
     unexpected = [_ref(scans[i]) for i in result.unexpected]
     counts = {s: sum(1 for w in out if w.state == s)
               for s in ("scanned", "missing", "out_of_order", "number_disagrees")}

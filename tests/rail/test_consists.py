@@ -9,6 +9,7 @@ from typing import Any
 
 from backend.rail.alignment import align
 from tests.helpers import wagon
+from tests.idk.test_idk_assist import declare
 from tests.idk.test_idk_scans import uploaded
 
 _trains = itertools.count(1)
@@ -106,6 +107,18 @@ async def test_one_wagon_unscanned_and_one_unexpected_scan_are_reported_and_aler
     # a second read is the same alerts, not new ones
     await client.get(f"/api/rail/consists/{consist_id}", headers=operator)
     assert await db.fetchval("SELECT count(*) FROM alerts WHERE object_id = $1", consist_id) == 2
+
+
+async def test_a_declaration_arriving_later_links_to_the_consist_by_wagon(client, auth) -> None:  # type: ignore[no-untyped-def]
+    keden, operator = await auth("keden"), await auth("idk.altynkol")
+    numbers = [wagon(f"58902{n:02d}") for n in range(2)]
+    train = f"T{next(_trains)}-{numbers[0]}"
+    created = await client.post("/api/rail/consists", json=consist(train, numbers), headers=keden)
+    consist_id = created.json()["id"]
+    assert [w["declaration_ids"] for w in created.json()["wagons"]] == [[], []]
+    decl = await declare(client, auth, [numbers[1]])
+    got = (await client.get(f"/api/rail/consists/{consist_id}", headers=operator)).json()
+    assert [w["declaration_ids"] for w in got["wagons"]] == [[], [decl["id"]]]
 
 
 async def test_other_posts_do_not_see_a_consist(client, auth) -> None:  # type: ignore[no-untyped-def]
