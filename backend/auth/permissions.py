@@ -48,7 +48,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         "declaration.refuse": ("post_head",),
         "declaration.order_inspection": ("post_head",),
         "declaration.search": _WATCHERS,
-        "declaration.export": _WATCHERS,
+        "declaration.export": (*_WATCHERS, "integration"),  # the declaration system too
         "evidence.package": _WATCHERS,
         "board.watch": _WATCHERS,
         # inspections and their evidence

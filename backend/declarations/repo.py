@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -69,6 +70,7 @@ async def id_by_number(conn: asyncpg.Connection, number: str) -> str | None:
 DECLARATION_VIEW = """
 SELECT d.id, d.number, d.procedure, d.post_code, d.declarant, d.corridor, d.declared_corridor,
        d.status, d.inspection_required, d.inspection_reasons, d.vehicle_plate, d.created_at,
+       d.updated_at,
        i.id AS inspection_id, i.inspector_id, i.status AS inspection_status,
        rd.decision, rd.decided_at, rd.override, rd.override_reason, rd.comment,
        ru.id AS decided_by_id, ru.name AS decided_by_name,
@@ -117,6 +119,7 @@ def _to_out(r: Any) -> DeclarationOut:
         ),
         lines=lines, places_total=sum(ln.places for ln in lines),
         linked_scan_ids=list(r["linked_scan_ids"]), decision=decision, created_at=r["created_at"],
+        updated_at=r["updated_at"],
     )
 
 
@@ -129,6 +132,7 @@ LIST_FILTER = """
  WHERE ($1::text IS NULL OR d.status = $1)
    AND ($2::text IS NULL OR d.post_code = $2)
    AND ($3::text IS NULL OR d.number = $3)
+   AND ($6::timestamptz IS NULL OR d.updated_at > $6)
  ORDER BY d.created_at DESC, d.id
  LIMIT $4 OFFSET $5
 """
@@ -136,9 +140,11 @@ LIST_FILTER = """
 
 async def list_views(
     conn: asyncpg.Connection, status: str | None, post_code: str | None, number: str | None,
-    limit: int, offset: int,
+    limit: int, offset: int, updated_since: datetime | None = None,
 ) -> list[DeclarationOut]:
-    rows = await conn.fetch(DECLARATION_VIEW + LIST_FILTER, status, post_code, number, limit, offset)
+    rows = await conn.fetch(
+        DECLARATION_VIEW + LIST_FILTER, status, post_code, number, limit, offset, updated_since
+    )
     return [_to_out(r) for r in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -50,8 +51,13 @@ class DeclarationController(Controller):
         number: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=BIGINT_MAX)] = 0,
+        updated_since: datetime | None = None,
     ) -> list[DeclarationOut]:
-        return await service.search(conn, request.user, status, post_code, number, limit, offset)
+        """`updated_since`: only those changed after it. The change feed (/api/changes) is the
+        lossless way to follow changes; this filter suits a catch-up after a gap."""
+        return await service.search(
+            conn, request.user, status, post_code, number, limit, offset, updated_since
+        )
 
     @get("/{declaration_id:str}", guards=[may("declaration.read")])
     async def get_one(self, declaration_id: str, request: ActorRequest, conn: Conn) -> DeclarationOut:

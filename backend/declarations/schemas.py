@@ -97,6 +97,7 @@ class DeclarationOut(msgspec.Struct, frozen=True):
     linked_scan_ids: list[str]
     decision: ReleaseOut | None
     created_at: datetime
+    updated_at: datetime  # any change of the declaration's row (status, corridor, inspection)
 
 
 class GateCondition(msgspec.Struct, frozen=True):

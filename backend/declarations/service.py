@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 import msgspec
 
@@ -89,13 +91,13 @@ async def get(conn: asyncpg.Connection, actor: Actor, declaration_id: str) -> De
 
 async def search(
     conn: asyncpg.Connection, actor: Actor, status: str | None, post_code: str | None,
-    number: str | None, limit: int, offset: int,
+    number: str | None, limit: int, offset: int, updated_since: datetime | None = None,
 ) -> list[DeclarationOut]:
     if actor.post_code is not None:
         if post_code not in (None, actor.post_code):
             return []
         post_code = actor.post_code
-    return await repo.list_views(conn, status, post_code, number, limit, offset)
+    return await repo.list_views(conn, status, post_code, number, limit, offset, updated_since)
 
 
 async def order_inspection(

@@ -443,7 +443,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/review-sample/{declaration_id:str}"): rule({"auditor"}, _review),
     ("GET", "/api/declarations/{declaration_id:str}/evidence-package"): rule(
         WATCHERS, fixed("/api/declarations/{decl}/evidence-package")),
-    ("GET", "/api/declarations/export"): rule(WATCHERS, fixed("/api/declarations/export")),
+    ("GET", "/api/declarations/export"): rule(WATCHERS | {"integration"},
+                                              fixed("/api/declarations/export")),
     ("POST", "/api/idk/batches"): rule({"idk_operator", "admin"}, _idk_batch),
     ("POST", "/api/idk/scans/{scan_id:str}/links"): rule({"idk_operator"}, _idk_link),
     ("DELETE", "/api/idk/scans/{scan_id:str}/links/{declaration_id:str}"): rule(
@@ -495,6 +496,7 @@ INTEGRATION_MAY = {
     ("POST", "/api/rail/consists"),  # the railway's pre-arrival consists
     ("GET", "/api/rail/consists/{consist_id:str}"),
     ("GET", "/api/changes"),  # the outbox's change feed
+    ("GET", "/api/declarations/export"),  # decisions, with the releasing official
     ("POST", "/api/declarations"),
     ("GET", "/api/declarations"),
     ("GET", "/api/declarations/{declaration_id:str}"),

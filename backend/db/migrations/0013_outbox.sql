@@ -38,3 +38,14 @@ END $$;
 
 CREATE CONSTRAINT TRIGGER outbox_events_number AFTER INSERT ON outbox_events
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outbox_events_number();
+
+-- Declarations' `updated_at` follows every change of their row (GET /api/declarations
+-- ?updated_since=), whichever code path made it.
+CREATE FUNCTION declarations_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER declarations_touch BEFORE UPDATE ON declarations
+    FOR EACH ROW EXECUTE FUNCTION declarations_touch();
