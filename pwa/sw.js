@@ -11,7 +11,7 @@ import {
   cacheFirst, cacheNames, navigation, networkFirst, precache, removeStale,
 } from './js/sw/strategies.js';
 
-const VERSION = 'v7';
+const VERSION = 'v8';
 const CACHES = cacheNames(VERSION);
 
 const INSPECTION_DATA = /^\/api\/inspections(\/[^/]+)?$/;
