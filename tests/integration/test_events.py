@@ -92,3 +92,25 @@ async def test_a_release_names_the_releasing_official(client, auth, db) -> None:
     again = await client.post(f"/api/declarations/{decl['id']}/release", headers=head, json={})
     assert again.status_code == 409
     assert len(await _feed(client, keden)) == 1
+
+
+async def test_a_finished_inspection_is_an_event(client, auth, db) -> None:
+    keden = await auth("keden")
+    decl = (await client.post("/api/declarations", json=declaration_payload("ALAKOL", "red"),
+                              headers=keden)).json()
+    insp = decl["inspection"]
+    login = await db.fetchval("SELECT login FROM users WHERE id = $1", insp["inspector_id"])
+    inspector = await auth(login)
+    for action, body in (("start", None), ("counts", {"places_counted": 20}), ("finish", None)):
+        resp = await client.post(f"/api/inspections/{insp['id']}/{action}", json=body,
+                                 headers=inspector)
+        assert resp.status_code == 200, (action, resp.text)
+    events = await _feed(client, keden)
+    assert [e["type"] for e in events] == ["inspection.ordered", "inspection.finished"]
+    finished = events[1]["data"]
+    assert finished["inspection_id"] == insp["id"] and finished["declaration_id"] == decl["id"]
+    assert finished["inspector"]["id"] == insp["inspector_id"]
+    # finishing again changes nothing and tells nothing
+    again = await client.post(f"/api/inspections/{insp['id']}/finish", headers=inspector)
+    assert again.status_code == 200
+    assert len(await _feed(client, keden)) == 2
