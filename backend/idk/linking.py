@@ -90,6 +90,26 @@ async def link_scan(
     return [d for d, _ in new]
 
 
+async def link_filled_scan(
+    conn: asyncpg.Connection, scan_id: str, post_code: str, wagon_number: str,
+    container_numbers: list[str],
+) -> list[str]:
+    """A scan whose wagon number was filled after it was registered (a portal read named the
+    wagon the scanner did not send): link it by that number as a new scan would be, and treat
+    the new links as a later declaration's are (a suspicion reaches them at once; the
+    assessment is judged again). Returns the declaration ids newly linked."""
+    new = await repo.link_scan(conn, scan_id, post_code, wagon_number, container_numbers)
+    await _audit_links(conn, None, [(scan_id, d, m) for d, m in new])
+    declarations = [d for d, _ in new]
+    if not declarations:
+        return []
+    if await repo.suspicious_among(conn, [scan_id]):
+        for declaration_id in declarations:
+            await require_inspection(conn, declaration_id, reason="idk_suspicion", actor_id=None)
+    await _after_links_changed(conn, scan_id, "linked", None)
+    return declarations
+
+
 async def link_declaration(
     conn: asyncpg.Connection, declaration_id: str, post_code: str, *, actor_id: str | None = None
 ) -> list[str]:

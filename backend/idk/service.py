@@ -40,6 +40,7 @@ from backend.idk.schemas import (
 )
 from backend.inspections.service import require_inspection
 from backend.integration.outbox import emit
+from backend.portal import service as portal_service
 from backend.storage.base import ObjectExists, ObjectStore
 
 log = logging.getLogger("dosmotr.idk")
@@ -166,6 +167,9 @@ async def _register(
         await linking.link_scan(
             conn, scan_id, post_code, fields.wagon_number, fields.container_numbers, actor_id
         )
+        # Portal reads (RFID, camera) that came before the scan bind to it now, and may name
+        # the wagon the scanner did not send (which then links it)
+        await portal_service.bind_waiting_reads(conn, scan_id)
         await enqueue_assessment(conn, scan_id, "registered")
         scan = await repo.scan_by_id(conn, scan_id)
     assert scan is not None

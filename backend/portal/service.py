@@ -18,6 +18,7 @@ from backend.alerts.service import raise_alert
 from backend.auth.actor import Actor
 from backend.auth.permissions import CROSS_POST_ROLES
 from backend.errors import Forbidden, InvalidPortalRead, NotFound
+from backend.idk import linking
 from backend.idk import repo as idk_repo
 from backend.idk.rail import ADD_OPERATORS, HAS_SUBSCRIBERS
 from backend.jobs import DeliverPush, enqueue_push
@@ -123,9 +124,15 @@ async def _settle(conn: asyncpg.Connection, scan_id: str, post_code: str) -> lis
     reads = await repo.reads_of_scan(conn, scan_id)
     wagons = sorted((r for r in reads if r.kind == "wagon" and r.number_valid),
                     key=lambda r: (r.source != "rfid", -(r.confidence or 0.0), r.read_at))
-    if wagons:
-        await repo.fill_wagon(conn, scan_id, wagons[0].number, wagons[0].source)
+    filled = bool(wagons) and await repo.fill_wagon(
+        conn, scan_id, wagons[0].number, wagons[0].source
+    )
     scan = await repo.scan(conn, scan_id)  # as filled
+    if filled:
+        # the number the scanner did not send now ties the scan to its declaration
+        await linking.link_filled_scan(
+            conn, scan_id, post_code, scan["wagon_number"], list(scan["container_numbers"])
+        )
     if _disagrees(scan, reads):
         await _alert_disagreement(conn, scan, post_code, reads)
     return reads

@@ -143,8 +143,7 @@ async def test_reads_sent_before_the_scan_bind_when_it_is_registered(client, aut
     far = await send(client, auth, read(seconds=-300, wagon_number=wagon()))
     assert all(r.json()["scan_id"] is None for r in (camera, rfid, far))
     scan = await uploaded(client, await auth("idk.altynkol"), wagon_number=None)
-    async with db.transaction():
-        assert await bind_waiting_reads(db, scan["id"]) == 2
+    # registering the scan bound them (in the registration's own transaction)
     shown = (await numbers(client, auth, scan["id"])).json()
     # RFID before the camera, however confident the camera was
     assert shown["wagon_number"] == number and shown["wagon_number_source"] == "rfid"
@@ -169,3 +168,25 @@ async def test_bad_reads_are_problems(client, auth, over, code) -> None:  # type
     resp = await send(client, auth, read(**over))
     assert resp.status_code in (400, 422), resp.text
     assert resp.json()["code"] == code, resp.text
+
+
+async def test_a_wagon_number_filled_by_a_read_links_the_scan_and_a_suspicion_reaches_it(
+    client, auth, db,
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import create_declaration
+
+    decl = await create_declaration(client, await auth("keden"), post="ALTYNKOL", corridor="green")
+    number = decl["transport"]["wagons"][0]
+    operator = await auth("idk.altynkol")
+    # the scanner sent no wagon number and a container of another load: nothing links
+    scan = await uploaded(client, operator, wagon_number=None)
+    assert scan["linked_declaration_ids"] == []
+    verdict = await client.post(f"/api/idk/scans/{scan['id']}/verdict", headers=operator,
+                                json={"verdict": "suspicion", "risk_areas": [
+                                    {"x": 1, "y": 1, "w": 5, "h": 5, "note": "плотный блок"}]})
+    assert verdict.status_code in (200, 201), verdict.text
+    assert (await send(client, auth, read(wagon_number=number))).status_code == 201
+    linked = (await client.get(f"/api/idk/scans/{scan['id']}", headers=operator)).json()
+    assert linked["linked_declaration_ids"] == [decl["id"]]
+    after = (await client.get(f"/api/declarations/{decl['id']}", headers=await auth("keden"))).json()
+    assert after["inspection_required"] is True and after["corridor"] == "red", after
