@@ -36,6 +36,7 @@ from backend.rail.routes import RailConsistController
 from backend.idk.table1_routes import IdkTable1Controller
 from backend.inspections.routes import InspectionController
 from backend.integration.routes import ChangeController
+from backend.integration.webhook_routes import WebhookController
 from backend.ops.edge import with_edge
 from backend.ops.forwarded import with_forwarded
 from backend.ops.health import HealthController
@@ -81,6 +82,7 @@ API_CONTROLLERS = [
     ExportController,
     CheckAttestationController,
     ChangeController,
+    WebhookController,
     RailConsistController,
 ]
 

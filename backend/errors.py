@@ -301,6 +301,10 @@ class PushEndpointRefused(Problem):
     status, code, title = 422, "push_endpoint_not_allowed", "This push service is not allowed"
 
 
+class WebhookHostRefused(Problem):
+    status, code, title = 422, "webhook_host_not_allowed", "This webhook host is not allowed"
+
+
 class InvalidSubscriptionKeys(InvalidRequest):
     code, title = "invalid_push_keys", "The subscription's keys are not a P-256 key and auth secret"
 

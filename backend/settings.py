@@ -31,6 +31,7 @@ ENV_VARS = (
     "DOSMOTR_PORT",
     "DOSMOTR_OBJECT_STORE",
     "DOSMOTR_PUSH_HOSTS",
+    "DOSMOTR_WEBHOOK_HOSTS",
     "DOSMOTR_DEMO_PASSWORD",
     "DOSMOTR_TOKEN_PEPPER",
     "DOSMOTR_VAPID_PRIVATE_KEY",
@@ -119,6 +120,8 @@ class Settings(msgspec.Struct, frozen=True):
     # IPs/CIDRs of the TLS proxies whose X-Forwarded-For names the client (backend/ops/forwarded.py);
     # none by default: forwarded headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # host[:port] the declaration system's webhooks may be posted to (push allowlist's rules)
+    webhook_hosts: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -149,6 +152,10 @@ class Settings(msgspec.Struct, frozen=True):
             port=port,
             object_store=env.get("DOSMOTR_OBJECT_STORE") or str(data_dir / "objects"),
             push_hosts=push_hosts,
+            webhook_hosts=tuple(
+                h.strip().lower() for h in env.get("DOSMOTR_WEBHOOK_HOSTS", "").split(",")
+                if h.strip()
+            ),
             demo_password=env.get("DOSMOTR_DEMO_PASSWORD", "demo-only"),
             token_pepper=env.get("DOSMOTR_TOKEN_PEPPER") or None,
             vapid_private_key=env.get("DOSMOTR_VAPID_PRIVATE_KEY") or None,

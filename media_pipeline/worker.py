@@ -239,6 +239,9 @@ def build_queue_manager(conn: asyncpg.Connection, validator: RecordingValidator,
     from backend.push.delivery import register as register_push  # alerts' web push
 
     register_push(qm, validator.pool)
+    from backend.integration.delivery import register as register_webhooks  # issue 14
+
+    register_webhooks(qm, validator.pool)
     from media_pipeline.idk_assess import register_idk_assessment  # the X-ray second opinion
 
     register_idk_assessment(qm, validator)

@@ -74,6 +74,8 @@ ACTIONS: dict[str, frozenset[str]] = {
         "idk.export": ("idk_operator", "post_head", "auditor", "admin"),  # Table 1
         # the declaration system: the outbox's change feed
         "changes.read": ("integration", "auditor", "admin"),
+        "integration.webhook.manage": ("admin",),  # webhooks to the declaration system
+        "integration.webhook.read": ("auditor", "admin"),
         # oversight
         "audit.read": ("auditor", "admin"),
         "review.sample": ("auditor", "admin"),

@@ -46,6 +46,9 @@ async def emit(conn: asyncpg.Connection, type: str, data: dict[str, Any]) -> str
     if not conn.is_in_transaction():
         raise RuntimeError("emit() belongs in the transaction of the change it reports")
     event_id: str = await conn.fetchval(INSERT_EVENT, type, msgspec.to_builtins(data))
+    from backend.integration.fanout import fan_out  # the webhooks' deliveries, same transaction
+
+    await fan_out(conn, event_id, type)
     return event_id
 
 

@@ -284,6 +284,34 @@ async def _own_password(w: World, role: str) -> Call:
                       "new_password": "a new password of mine"})
 
 
+WEBHOOK_IN = {"url": "https://keden.example.kz/hooks", "secret": "whsec-0123456789abcdef",
+              "events": ["declaration.corridor_changed"]}
+
+
+async def _webhook(w: World) -> str:
+    hook_id: str = await w.db.fetchval(
+        "INSERT INTO webhooks (url, secret, events) VALUES ($1, $2, $3) RETURNING id::text",
+        WEBHOOK_IN["url"], WEBHOOK_IN["secret"], WEBHOOK_IN["events"])
+    return hook_id
+
+
+def _webhook_call(suffix: str) -> Build:
+    async def build(w: World, role: str) -> Call:
+        return Call(f"/api/integration/webhooks/{await _webhook(w)}{suffix}")
+    return build
+
+
+async def _webhook_replay(w: World, role: str) -> Call:
+    hook_id = await _webhook(w)
+    event_id = await w.db.fetchval(
+        "INSERT INTO outbox_events (type, data) VALUES ('declaration.refused', '{}')"
+        " RETURNING id::text")
+    delivery_id = await w.db.fetchval(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, state, attempts)"
+        " VALUES ($1, $2, 'dead', 6) RETURNING id::text", hook_id, event_id)
+    return Call(f"/api/integration/webhooks/{hook_id}/deliveries/{delivery_id}/replay")
+
+
 async def _create_post(w: World, role: str) -> Call:
     return Call("/api/posts", json={
         "code": f"SWEEP{next(_admin_seq)}", "name": "Пост", "kind": "road",
@@ -468,6 +496,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/idk/scans/export"): rule(
         {"idk_operator", "post_head", "auditor", "admin"}, fixed("/api/idk/scans/export")),
     ("GET", "/api/changes"): rule({"integration", "auditor", "admin"}, fixed("/api/changes")),
+    ("POST", "/api/integration/webhooks"): rule(
+        ADMIN, fixed("/api/integration/webhooks", json=WEBHOOK_IN), ok=(201, 422),
+        note="the sweep's settings allowlist no webhook host: the admin passes the guard to 422"),
+    ("GET", "/api/integration/webhooks"): rule(AUDIT, fixed("/api/integration/webhooks")),
+    ("DELETE", "/api/integration/webhooks/{webhook_id:str}"): rule(
+        ADMIN, _webhook_call(""), ok=(204,)),
+    ("GET", "/api/integration/webhooks/{webhook_id:str}/deliveries"): rule(
+        AUDIT, _webhook_call("/deliveries")),
+    ("POST", "/api/integration/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/replay"):
+        rule(ADMIN, _webhook_replay),
     ("GET", "/api/users"): rule(AUDIT, fixed("/api/users"),
                                 note="auditors read every account; only admins change them"),
     ("POST", "/api/users"): rule(ADMIN, _create_user, ok=(201,)),
