@@ -84,6 +84,10 @@ CLAIM = """
 UPDATE webhook_deliveries SET next_at = now() + make_interval(secs => $2)
 WHERE id = $1 AND state = 'queued' AND next_at <= now() RETURNING attempts
 """
+LEASE_LEFT = """
+SELECT extract(epoch FROM next_at - now()) FROM webhook_deliveries
+WHERE id = $1 AND state = 'queued'
+"""
 EVENT = "SELECT id::text AS id, type, occurred_at, data FROM outbox_events WHERE id = $1"
 DELIVERED = """
 UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = $2,
@@ -137,7 +141,11 @@ class WebhookDelivery:
             async with self.pool.acquire() as conn:
                 attempts = await conn.fetchval(CLAIM, target["id"], LEASE_S)
             if attempts is None:
-                return None  # delivered, dead, or another run holds it
+                # delivered or dead: done; still queued: a lease (of a run killed mid-post, or
+                # a back-off) runs out later, and this job comes back for it then
+                async with self.pool.acquire() as conn:
+                    left = await conn.fetchval(LEASE_LEFT, target["id"])
+                return None if left is None else max(float(left), 0.0) + 0.05
             outcome = await asyncio.to_thread(post_event, target["url"], target["secret"],
                                               body, event_id, allowlist)
             async with self.pool.acquire() as conn, conn.transaction():

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from backend.integration import delivery
+from backend.integration.fanout import enqueue_delivery
 from backend.settings import Settings
 from media_pipeline.worker import run_worker
 from tests.conftest import TEST_PEPPER
@@ -164,3 +165,33 @@ async def test_a_disabled_webhook_gets_no_new_events(client, auth, system, drain
     [listed] = (await client.get(HOOKS, headers=admin)).json()
     assert listed["enabled"] is False and listed["disabled_at"] is not None
     assert (await client.delete(f"{HOOKS}/not-a-uuid", headers=admin)).status_code == 404
+
+
+async def test_a_delivered_event_is_not_sent_again_when_its_job_runs_again(
+        client, auth, system, drain, db) -> None:
+    """A worker killed after marking the delivery but before finishing its job: the job runs
+    again and sends nothing (receivers dedupe by event id for the one window left)."""
+    admin = await auth("admin")
+    await _register(client, admin, system.url, ["declaration.corridor_changed"])
+    await _suspicion(client, auth)
+    await drain()
+    [first] = system.accepted()
+    async with db.transaction():
+        await enqueue_delivery(db, first.json()["id"])
+    await drain()
+    assert len(system.received) == 1
+
+
+async def test_a_lease_left_by_a_killed_worker_is_sent_once_it_runs_out(
+        client, auth, system, drain, db) -> None:
+    admin = await auth("admin")
+    await _register(client, admin, system.url, ["declaration.corridor_changed"])
+    await _suspicion(client, auth)
+    # a worker claimed the delivery and died before posting: its lease is still running
+    await db.execute("UPDATE webhook_deliveries SET next_at = now() + interval '0.5 seconds'")
+    await drain()
+    await asyncio.sleep(0.6)
+    await drain()
+    assert len(system.received) == 1 and len(system.accepted()) == 1
+    state = await db.fetchval("SELECT state FROM webhook_deliveries")
+    assert state == "delivered"
