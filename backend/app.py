@@ -31,8 +31,6 @@ from backend.evidence.routes import EvidenceController
 from backend.exports.routes import ExportController
 from backend.idk.routes import IdkScanController
 from backend.idk.scanner_routes import IdkScannerController
-from backend.portal.routes import PortalReadController
-from backend.rail.routes import RailConsistController
 from backend.idk.table1_routes import IdkTable1Controller
 from backend.inspections.routes import InspectionController
 from backend.integration.routes import ChangeController
@@ -44,8 +42,10 @@ from backend.ops.logs import adopt_server_loggers
 from backend.ops.metrics import PROMETHEUS, MetricsController
 from backend.ops.openapi import openapi_config
 from backend.ops.problems import problem_handlers
+from backend.portal.routes import PortalReadController
 from backend.posts.routes import PostController
 from backend.push.routes import PushController
+from backend.rail.routes import RailConsistController
 from backend.recordings.routes import InspectionRecordingsController, RecordingController
 from backend.recordings.sweeper import run_periodically
 from backend.recordings.upload_routes import UploadController
