@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -25,14 +22,14 @@ from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.errors import InvalidRequest, NotFound
 from backend.exports import repo
+from backend.exports.sheets import cell as text_safe_cell
+from backend.exports.sheets import safe, stream_workbook
 
 COLUMNS = (
     "number", "procedure", "post", "corridor", "declared_corridor", "decision",
     "inspection_outcome", "idk_verdicts", "released_by_name", "released_by_login", "released_at",
     "override", "override_reason", "comment",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-READ_SIZE = 1 << 20
 RELEASED_AT = COLUMNS.index("released_at")
 
 
@@ -53,11 +50,7 @@ def row_values(r: Any) -> list[Any]:
     ]
 
 
-def _safe(value: Any) -> Any:
-    """A cell never starts a formula (CSV/formula injection): such text gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+
 
 
 async def prepare(
@@ -102,7 +95,7 @@ async def csv_stream(
         for r in batch:
             values = row_values(r)
             values[RELEASED_AT] = values[RELEASED_AT].isoformat()  # ISO 8601 with its offset
-            writer.writerow([_safe(v) for v in values])
+            writer.writerow([safe(v) for v in values])
         yield buf.getvalue().encode()
 
 
@@ -114,9 +107,7 @@ def _xlsx_rows(ws: Any, batch: list[Any]) -> None:
                 cell = WriteOnlyCell(ws, value=value.astimezone(UTC).replace(tzinfo=None))
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
             else:
-                cell = WriteOnlyCell(ws, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with
+                cell = text_safe_cell(ws, value)
             cells.append(cell)
         ws.append(cells)
 
@@ -129,16 +120,5 @@ async def xlsx_stream(
     ws.append([c if c != "released_at" else "released_at (UTC)" for c in COLUMNS])
     async for batch in repo.decisions(pool, post_code, since, until):
         await asyncio.to_thread(_xlsx_rows, ws, batch)
-    fd, name = tempfile.mkstemp(suffix=".xlsx")
-    os.close(fd)
-    path = Path(name)
-    try:
-        await asyncio.to_thread(wb.save, path)
-        f = await asyncio.to_thread(path.open, "rb")
-        try:
-            while data := await asyncio.to_thread(f.read, READ_SIZE):
-                yield data
-        finally:
-            await asyncio.to_thread(f.close)
-    finally:
-        await asyncio.to_thread(path.unlink, True)
+    async for data in stream_workbook(wb):
+        yield data

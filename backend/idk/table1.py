@@ -13,25 +13,23 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from backend.audit import repo as audit
 from backend.auth.actor import Actor
 from backend.auth.permissions import post_scope
 from backend.errors import InvalidRequest, NotFound
+from backend.exports.sheets import cell as text_safe_cell
+from backend.exports.sheets import safe, stream_workbook
 
 DEFAULT_TZ = "Asia/Almaty"
 COLUMNS = (
@@ -41,8 +39,6 @@ COLUMNS = (
 )
 # the header says the date and time are the post's own, in both formats
 HEADER = tuple(f"{c} (post local time)" if c in ("date", "time") else c for c in COLUMNS)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-READ_SIZE = 1 << 20
 
 ROWS = """
 SELECT s.image_id, s.composition_number, s.wagon_number, s.scanned_at, s.post_code, s.scanner,
@@ -86,10 +82,7 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TZ)
 
 
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+
 
 
 def row_values(no: int, r: Any) -> list[Any]:
@@ -166,7 +159,7 @@ async def csv_stream(pool: asyncpg.Pool, q: Query) -> AsyncIterator[bytes]:
     async for batch in _numbered(pool, q):
         buf.seek(0)
         buf.truncate()
-        writer.writerows([[_safe(v) for v in values] for values in batch])
+        writer.writerows([[safe(v) for v in values] for values in batch])
         yield buf.getvalue().encode()
 
 
@@ -174,10 +167,7 @@ def _xlsx_rows(ws: Any, batch: list[list[Any]]) -> None:
     for values in batch:
         cells = []
         for value in values:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            cells.append(cell)
+            cells.append(text_safe_cell(ws, value))
         ws.append(cells)
 
 
@@ -187,16 +177,5 @@ async def xlsx_stream(pool: asyncpg.Pool, q: Query) -> AsyncIterator[bytes]:
     ws.append(list(HEADER))
     async for batch in _numbered(pool, q):
         await asyncio.to_thread(_xlsx_rows, ws, batch)
-    fd, name = tempfile.mkstemp(suffix=".xlsx")
-    os.close(fd)
-    path = Path(name)
-    try:
-        await asyncio.to_thread(wb.save, path)
-        f = await asyncio.to_thread(path.open, "rb")
-        try:
-            while data := await asyncio.to_thread(f.read, READ_SIZE):
-                yield data
-        finally:
-            await asyncio.to_thread(f.close)
-    finally:
-        await asyncio.to_thread(path.unlink, True)
+    async for data in stream_workbook(wb):
+        yield data
